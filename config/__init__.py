@@ -1,0 +1,1 @@
+"""Default settings of Comptoir (see default.py) and the gunicorn configuration."""

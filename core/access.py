@@ -1,0 +1,120 @@
+"""The permission service: the one place that says who may see and do what.
+
+* :func:`visible` adds to a query the filter of what a user may see, so lists, counts
+  and dashboards stay in SQL;
+* :func:`require` raises 404 for a record the user may not see (never revealing that it
+  exists) and 403 for one they may see but not act on;
+* :func:`get_or_404` loads a record by id through both.
+
+Modules describe their models with :class:`AccessRule` through the
+``register_access_rules`` hook. Views, API, exports and feeds never test roles themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from werkzeug.exceptions import Forbidden, NotFound
+
+from core.db import db
+
+
+@dataclass
+class AccessRule:
+    model: type
+    #: SQL condition of the rows ``user`` may see, or None for all of them.
+    condition: Callable[[Any], Any] | None = None
+    #: the same in Python, for a loaded record.
+    sees: Callable[[Any, Any], bool] | None = None
+    #: may ``user`` do ``action`` on ``record`` (or on the model when record is None)?
+    can: Callable[[Any, str, Any], bool] | None = None
+
+
+def _rules() -> dict[type, AccessRule]:
+    from flask import current_app
+
+    from core.plugins import call_each, flatten
+
+    cache = current_app.extensions["comptoir"]
+    key = ("access_rules", cache.active)
+    rules = getattr(cache, "_access_cache", None)
+    if rules is None or rules[0] != key:
+        table = {
+            rule.model: rule
+            for _module, rule in flatten(call_each("register_access_rules", safe=False))
+        }
+        cache._access_cache = (key, table)
+        return table
+    return rules[1]
+
+
+def rule_for(model: type) -> AccessRule:
+    try:
+        return _rules()[model]
+    except KeyError:
+        raise LookupError(f"no access rule for {model.__name__}") from None
+
+
+def visible(stmt: sa.Select, model: type, user) -> sa.Select:
+    """``stmt`` restricted to the rows of ``model`` that ``user`` may see."""
+    if user is None or not user.is_authenticated:
+        return stmt.where(sa.false())
+    if user.is_admin:
+        return stmt
+    rule = rule_for(model)
+    if rule.condition is None:
+        return stmt
+    return stmt.where(rule.condition(user))
+
+
+def sees(user, record) -> bool:
+    if record is None or user is None or not user.is_authenticated:
+        return False
+    if user.is_admin:
+        return True
+    rule = rule_for(type(record))
+    return True if rule.sees is None else bool(rule.sees(user, record))
+
+
+def can(user, action: str, record=None, model: type | None = None) -> bool:
+    """May ``user`` do ``action`` on ``record`` (which they can see)?"""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_admin:
+        return True
+    if record is not None and not sees(user, record):
+        return False
+    rule = rule_for(model or type(record))
+    if rule.can is None:
+        return action == "read"
+    return bool(rule.can(user, action, record))
+
+
+def require(user, action: str, record) -> None:
+    if not sees(user, record):
+        raise NotFound()
+    if action != "read" and not can(user, action, record):
+        raise Forbidden()
+
+
+def require_model(user, action: str, model: type) -> None:
+    """For actions without a record yet (create)."""
+    if not can(user, action, None, model=model):
+        raise Forbidden()
+
+
+def get_or_404(model: type, record_id: Any, user, action: str = "read", *, options=()):
+    try:
+        record_id = int(record_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    if not (0 < record_id < 2**63):
+        raise NotFound()
+    record = db.session.get(model, record_id, options=list(options))
+    if record is None:
+        raise NotFound()
+    require(user, action, record)
+    return record

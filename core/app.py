@@ -1,0 +1,243 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask.json.provider import DefaultJSONProvider
+from flask_login import current_user
+
+from core import __version__
+from core.db import configure_engine, db, sqlite_begin_mode
+from core.extensions import babel, csrf, limiter, login_manager
+
+log = logging.getLogger("comptoir")
+
+DEFAULT_SECRET = "dev-insecure-change-me"  # noqa: S105
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class JSONProvider(DefaultJSONProvider):
+    @staticmethod
+    def default(o):
+        from core.api import json_default
+
+        return json_default(o)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        "core",
+        instance_relative_config=True,
+        instance_path=os.environ.get("COMPTOIR_INSTANCE_PATH") or None,
+        template_folder="templates",
+        static_folder="static",
+    )
+    app.json = JSONProvider(app)
+    _configure(app, config or {})
+    _init_extensions(app)
+    registry = _load_modules(app)
+    _register_blueprints(app, registry)
+    _register_request_hooks(app, registry)
+    _register_cli(app, registry)
+    with app.app_context():
+        registry.refresh(force=True)
+        from core.plugins import call_each
+
+        call_each("on_startup", safe=True, app=app)
+    return app
+
+
+def _configure(app: Flask, config: dict) -> None:
+    app.config.from_object("config.default")
+    app.config.from_pyfile("comptoir.cfg", silent=True)
+    app.config.from_prefixed_env("COMPTOIR")
+    app.config.update(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        path = Path(app.instance_path) / "comptoir.db"
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri[len("postgresql://"):]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("postgresql"):
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = False  # checked in _register_request_hooks
+    if not (app.debug or app.testing) and app.config["SECRET_KEY"] == DEFAULT_SECRET:
+        raise RuntimeError(
+            "Refusing to start with the default SECRET_KEY. Set a secret one, e.g.\n"
+            "  export COMPTOIR_SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_hex(32))')\"\n"
+            "or put SECRET_KEY = '...' in instance/comptoir.cfg "
+            "(or run with --debug for development)."
+        )
+    level = logging.DEBUG if app.debug else logging.INFO
+    logging.getLogger("comptoir").setLevel(level)
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    from core.i18n import register_filters, select_locale, select_timezone
+
+    translation_dirs = [str(Path(__file__).parent / "translations")]
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_dirs)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    register_filters(app)
+    app.config.setdefault("RATELIMIT_ENABLED", not app.testing or app.config.get("RATELIMIT_ENABLED", False))
+    limiter.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from core.auth.models import User
+
+        ident, _, nonce = user_id.partition(":")
+        if not ident.isdigit():
+            return None
+        user = db.session.get(User, int(ident))
+        if user is None or not user.active or user.session_nonce != nonce:
+            return None
+        return user
+
+
+def _load_modules(app: Flask):
+    from core import hooks as core_hooks
+    from core.modules import ModuleRegistry, discover
+    from core.plugins import make_plugin_manager
+
+    pm = make_plugin_manager(trace=bool(app.config.get("TRACE_HOOKS")))
+    pm.register(core_hooks, name="core")
+    registry = ModuleRegistry(app, pm, __version__)
+    app.extensions["comptoir"] = registry
+    modules = app.config.get("COMPTOIR_MODULES_OVERRIDE")
+    if modules is None:
+        modules = discover(safe_mode=bool(app.config.get("SAFE_MODE")))
+    registry.load(modules)
+    # Module translations join the core's.
+    dirs = app.config["BABEL_TRANSLATION_DIRECTORIES"].split(";")
+    for module in registry.loaded():
+        if module.path and (module.path / "translations").is_dir():
+            dirs.append(str(module.path / "translations"))
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(dirs)
+    return registry
+
+
+def _register_blueprints(app: Flask, registry) -> None:
+    from core.api.views import api as core_api
+    from core.auth.views import bp as auth_bp
+    from core.partners.views import bp as partners_bp
+    from core.web.views import bp as web_bp
+
+    for blueprint in (web_bp, auth_bp, partners_bp, core_api):
+        app.register_blueprint(blueprint)
+    for module_name, impl in registry.all_impls("register_blueprints"):
+        if module_name == "core":
+            continue
+        module = registry.get(module_name)
+        try:
+            blueprints = impl.function() or []
+            for blueprint in blueprints:
+                app.register_blueprint(blueprint)
+                registry.blueprint_owner[blueprint.name] = module_name
+                module.blueprints.append(blueprint.name)
+        except Exception as exc:
+            module.mark_broken(f"blueprints failed: {exc}")
+            log.exception("module %s: blueprints failed", module_name)
+
+
+def _register_request_hooks(app: Flask, registry) -> None:
+    from werkzeug.exceptions import NotFound
+
+    from core.web.errors import register_error_handlers
+
+    @app.before_request
+    def _before():
+        sqlite_begin_mode.set("DEFERRED" if request.method in SAFE_METHODS else "IMMEDIATE")
+        registry.refresh()
+        blueprint = request.blueprint
+        if blueprint:
+            owner = registry.blueprint_owner.get(blueprint.split(".")[0])
+            if owner is not None and not registry.is_active(owner):
+                raise NotFound()
+        # CSRF: every state change made with the session cookie; bearer calls are exempt
+        # (a browser never adds an Authorization header on its own).
+        from core.api import bearer_token
+
+        if (request.method not in SAFE_METHODS and bearer_token() is None
+                and app.config.get("WTF_CSRF_ENABLED", True)):
+            view = app.view_functions.get(request.endpoint)
+            if not getattr(view, "csrf_exempt", False):
+                csrf.protect()
+
+    @app.after_request
+    def _after(response):
+        response.vary.add("HX-Request")
+        if g.get("api_token_touched"):
+            db.session.commit()
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+            "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    @app.context_processor
+    def _shell_context():
+        from core.web.shell import shell_context
+
+        return shell_context()
+
+    register_error_handlers(app)
+    _ = current_user
+
+
+def _register_cli(app: Flask, registry) -> None:
+    from core.cli import register_core_commands
+
+    register_core_commands(app)
+    for module_name, impl in registry.all_impls("register_cli_commands"):
+        if module_name == "core":
+            continue
+        try:
+            for command in impl.function() or []:
+                app.cli.add_command(_guarded(command, module_name, registry))
+        except Exception:
+            log.exception("module %s: CLI commands failed", module_name)
+
+
+def _guarded(command, module_name: str, registry):
+    """A module's command refuses to run while the module is disabled."""
+    import click
+
+    callback = command.callback
+    if callback is None:
+        return command
+
+    def wrapped(*args, **kwargs):
+        registry.refresh(force=True)
+        if not registry.is_active(module_name):
+            raise click.ClickException(f"module '{module_name}' is disabled")
+        return callback(*args, **kwargs)
+
+    command.callback = wrapped
+    return command

@@ -1,0 +1,1 @@
+"""Partners (companies and individuals, prospects and customers) and their contacts."""

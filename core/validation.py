@@ -1,0 +1,133 @@
+"""Field types shared by API bodies and page forms (pydantic), so a rule lives once.
+
+Pages validate ``request.form`` with the same models as the API (:func:`validate_form`),
+and show each error under its field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from pydantic import AfterValidator, BaseModel, BeforeValidator, StringConstraints
+from pydantic import ValidationError as PydanticValidationError
+
+
+def _email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def normalize_phone(value: str | None, region: str | None = None) -> str | None:
+    """E.164 form of a phone number, or None if it cannot be read."""
+    if not value:
+        return None
+    try:
+        number = phonenumbers.parse(value, (region or _default_region()).upper())
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _default_region() -> str:
+    try:
+        return current_app.config.get("DEFAULT_PHONE_REGION", "FR")
+    except RuntimeError:
+        return "FR"
+
+
+def _phone(value: str) -> str:
+    if not re.fullmatch(r"[0-9+().\-\s/]{3,40}", value) or normalize_phone(value) is None:
+        raise ValueError("not a valid phone number")
+    return value
+
+
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s<>\"']*$", re.IGNORECASE)
+
+
+def _url(value: str) -> str:
+    if not value.lower().startswith(("http://", "https://")):
+        value = "https://" + value
+    if not _URL.match(value) or "." not in value.split("/")[2]:
+        raise ValueError("not a valid web address")
+    return value
+
+
+def _country(value: str) -> str:
+    value = value.upper()
+    if not re.fullmatch(r"[A-Z]{2}", value):
+        raise ValueError("use a two-letter country code (FR, DE, US...)")
+    return value
+
+
+def _no_control(value: str) -> str:
+    if any(ord(c) < 32 and c not in "\n\r\t" for c in value) or "\x00" in value:
+        raise ValueError("contains control characters")
+    return value
+
+
+def Text(max_length: int, min_length: int = 0):  # noqa: N802 - a type factory
+    return Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
+        AfterValidator(_no_control),
+    ]
+
+
+Name = Text(200, 1)
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254),
+                  AfterValidator(_email)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, max_length=40),
+                  AfterValidator(_phone)]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, max_length=250), AfterValidator(_url)]
+Country = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2, min_length=2),
+                    AfterValidator(_country)]
+LongText = Text(20000)
+
+
+def _blank_to_none(value: Any) -> Any:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+Blank = BeforeValidator(_blank_to_none)
+
+
+def form_payload(form, fields: list[str]) -> dict:
+    """Form values for ``fields``; empty strings become None (absent for optional)."""
+    data = {}
+    for name in fields:
+        if name in form:
+            values = form.getlist(name)
+            value = values if len(values) > 1 else values[0]
+            if isinstance(value, str):
+                value = value.strip()
+                if value == "":
+                    value = None
+            data[name] = value
+    return data
+
+
+def validate_form(model: type[BaseModel], form, fields: list[str] | None = None,
+                  extra: dict | None = None) -> tuple[BaseModel | None, dict[str, list[str]]]:
+    """Validate a submitted form with an API model: (object, {}) or (None, errors)."""
+    fields = fields or list(model.model_fields)
+    payload = {k: v for k, v in form_payload(form, fields).items() if v is not None}
+    payload.update(extra or {})
+    try:
+        return model.model_validate(payload), {}
+    except PydanticValidationError as exc:
+        errors: dict[str, list[str]] = {}
+        for err in exc.errors():
+            name = ".".join(str(p) for p in err["loc"]) or "form"
+            message = err["msg"].removeprefix("Value error, ")
+            errors.setdefault(name, []).append(message)
+        return None, errors

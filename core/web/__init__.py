@@ -1,0 +1,96 @@
+"""The web shell's building blocks: menu entries, panels, HTMX-aware rendering, lists."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from flask import render_template, request
+from jinja2_fragments.flask import render_block
+
+from core.db import db
+from core.extensions import is_htmx
+
+
+@dataclass
+class MenuEntry:
+    label: str  # already translated (use lazy_gettext)
+    endpoint: str
+    icon: str = "circle"
+    order: int = 100
+    #: who sees the entry: None for everyone signed in, else a predicate on the user.
+    allowed: Callable[[Any], bool] | None = None
+    url_kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class Panel:
+    """A block of a record page, filled by a module."""
+
+    title: str
+    html: str
+    order: int = 100
+    id: str = ""
+    count: int | None = None
+
+
+def render(template: str, *, fragment: str | None = None, **context):
+    """The full page, or only block ``fragment`` of it for an HTMX request."""
+    if fragment and is_htmx() and request.headers.get("HX-Boosted") != "true":
+        return render_block(template, fragment, **context)
+    return render_template(template, **context)
+
+
+@dataclass
+class Page:
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page)) if self.per_page else 1
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def int_arg(name: str, default: int, minimum: int = 1, maximum: int = 10**9) -> int:
+    try:
+        value = int(request.args.get(name, default))
+    except (TypeError, ValueError):
+        return default
+    return min(max(value, minimum), maximum)
+
+
+def paginate(stmt: sa.Select, page: int, per_page: int, *, count_stmt: sa.Select | None = None) -> Page:
+    """One query for the rows and one for the count, whatever the table size."""
+    if count_stmt is None:
+        count_stmt = sa.select(sa.func.count()).select_from(
+            stmt.order_by(None).with_only_columns(sa.literal_column("1")).subquery()
+        )
+    total = db.session.scalar(count_stmt) or 0
+    items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
+    return Page(items=list(items), page=page, per_page=per_page, total=total)
+
+
+def sort_clause(columns: dict[str, Any], requested: str | None, default: str):
+    """An ORDER BY from an allow-list: ``name`` or ``-name`` (descending)."""
+    key = requested if requested and requested.lstrip("-") in columns else default
+    column = columns[key.lstrip("-")]
+    order = column.desc() if key.startswith("-") else column.asc()
+    return key, order
+
+
+def search_pattern(q: str) -> str:
+    escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

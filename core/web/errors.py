@@ -1,0 +1,73 @@
+"""Error pages for people, problem+json for the API. No input ever answers a bare 500."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
+
+from core.db import db
+from core.errors import BusinessError
+
+log = logging.getLogger("comptoir.web")
+
+
+def _wants_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register_error_handlers(app) -> None:
+    from core.api import ApiError, problem
+
+    @app.errorhandler(ApiError)
+    def _api_error(exc: ApiError):
+        db.session.rollback()
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(exc.status, exc.title, exc.detail, exc.errors, headers)
+
+    @app.errorhandler(BusinessError)
+    def _business(exc: BusinessError):
+        db.session.rollback()
+        titles = {409: "Conflict", 422: "Invalid fields", 400: "Bad request"}
+        if _wants_api():
+            return problem(exc.status, titles.get(exc.status, "Error"), exc.message, exc.errors or None)
+        return render_template("errors/error.html", code=exc.status, message=exc.message), exc.status
+
+    @app.errorhandler(StaleDataError)
+    def _stale(exc):
+        db.session.rollback()
+        message = "Someone else changed this record meanwhile; reload it and try again."
+        if _wants_api():
+            return problem(409, "Conflict", message)
+        return render_template("errors/error.html", code=409, message=message), 409
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        if _wants_api():
+            return problem(400, "CSRF check failed", exc.description)
+        return render_template("errors/error.html", code=400, message=exc.description), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        db.session.rollback()
+        if _wants_api():
+            headers = {"Retry-After": exc.retry_after} if getattr(exc, "retry_after", None) else None
+            return problem(exc.code or 500, exc.name, exc.description, headers=headers)
+        code = exc.code or 500
+        if code in (401, 403, 404, 405, 429, 413):
+            template = f"errors/{code}.html" if code in (403, 404) else "errors/error.html"
+            return render_template(template, code=code, message=exc.description), code
+        return exc
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        db.session.rollback()
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if app.config.get("PROPAGATE_EXCEPTIONS_IN_TESTS"):
+            raise exc
+        if _wants_api():
+            return problem(500, "Internal Server Error", "An unexpected error occurred.")
+        return render_template("errors/500.html", code=500), 500
