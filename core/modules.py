@@ -272,7 +272,11 @@ class ModuleRegistry:
         return self._active
 
     def is_active(self, name: str) -> bool:
-        return name == "core" or name in self._active
+        """Modules by their state; the core, and plugin objects registered by hand (tests,
+        names that are not modules), always."""
+        if name in self._active:
+            return True
+        return name == "core" or name.split(".")[0] not in self.modules
 
     def refresh(self, force: bool = False) -> None:
         """Re-read the module states if the serial moved (at most once per interval)."""
