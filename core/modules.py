@@ -203,6 +203,7 @@ class ModuleRegistry:
         self._callers: dict[str, pluggy.HookCaller] = {}
         self._impls: dict[str, list] = {}
         self.hook_failures: dict[str, str] = {}
+        self._plugin_count = 0
 
     # --- loading -----------------------------------------------------------------
 
@@ -326,7 +327,16 @@ class ModuleRegistry:
             and self.pm.is_registered(m.plugin)
         ]
 
+    def _check_plugins(self) -> None:
+        """Plugins registered or removed by hand (tests) invalidate the caches."""
+        count = len(self.pm.get_plugins())
+        if count != self._plugin_count:
+            self._plugin_count = count
+            self._callers.clear()
+            self._impls.clear()
+
     def caller(self, name: str) -> pluggy.HookCaller:
+        self._check_plugins()
         caller = self._callers.get(name)
         if caller is None:
             caller = self.pm.subset_hook_caller(name, self._inactive_plugins())
@@ -335,6 +345,7 @@ class ModuleRegistry:
 
     def active_impls(self, name: str) -> list[tuple[str, object]]:
         """(module name, HookImpl) of active implementations, core first, in load order."""
+        self._check_plugins()
         impls = self._impls.get(name)
         if impls is None:
             rank = {n: i for i, n in enumerate(["core", *self.order])}
