@@ -48,6 +48,12 @@ def create_app(config: dict | None = None) -> Flask:
         from core.plugins import call_each
 
         call_each("on_startup", safe=True, app=app)
+    if app.config.get("SCHEDULER_EMBEDDED") and not app.testing and (
+            not app.debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"):
+        # Only for the development server (`make run`); production runs `comptoir scheduler`.
+        from core.scheduler import start_embedded
+
+        start_embedded(app)
     return app
 
 

@@ -248,7 +248,7 @@ class ModuleRegistry:
             if caller.has_spec():
                 continue
             for impl in caller.get_hookimpls():
-                if impl.hookimpl_config.optionalhook:
+                if impl.optionalhook:
                     continue
                 module = self.modules.get(impl.plugin_name)
                 if module is not None:
