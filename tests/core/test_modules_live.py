@@ -24,7 +24,8 @@ def plugins_dir(tmp_path_factory):
     plugin_factory.write_plugin(root, "badmanifest", raw_manifest='name = "badmanifest"\nversion = "1"\n')
     plugin_factory.write_plugin(root, "oldcore", manifest={"core": "<0.0.1"})
     plugin_factory.write_plugin(root, "orphan", manifest={"depends": ["nowhere"]})
-    plugin_factory.write_plugin(root, "badhook", hooks="from core import hookimpl\n\n@hookimpl\ndef register_widgetz():\n    return []\n")
+    plugin_factory.write_plugin(root, "badhook", hooks=(
+        "from core import hookimpl\n\n@hookimpl\ndef register_widgetz():\n    return []\n"))
     plugin_factory.write_plugin(root, "panelboom", hooks=(
         "from core import hookimpl\n\n@hookimpl\ndef record_panels(record_type, record, user):\n"
         "    raise RuntimeError('boom')\n"))
@@ -50,7 +51,8 @@ def states():
 
 def test_broken_modules_are_reported_and_the_rest_loads(app):
     mods = states()
-    assert mods["badimport"].state == "broken" and "No module named 'does_not_exist_anywhere'" in mods["badimport"].error
+    assert mods["badimport"].state == "broken"
+    assert "No module named 'does_not_exist_anywhere'" in mods["badimport"].error
     assert mods["badmanifest"].state == "broken" and "'summary'" in mods["badmanifest"].error
     assert mods["oldcore"].state == "broken" and "needs core" in mods["oldcore"].error
     assert mods["orphan"].state == "broken" and "missing dependency: nowhere" in mods["orphan"].error
