@@ -275,9 +275,10 @@ class ModuleRegistry:
     def is_active(self, name: str) -> bool:
         """Modules by their state; the core, and plugin objects registered by hand (tests,
         names that are not modules), always."""
-        if name in self._active:
+        root = name.split(".")[0]
+        if root in self._active:
             return True
-        return name == "core" or name.split(".")[0] not in self.modules
+        return root == "core" or root not in self.modules
 
     def refresh(self, force: bool = False) -> None:
         """Re-read the module states if the serial moved (at most once per interval)."""
@@ -320,12 +321,8 @@ class ModuleRegistry:
     # --- hooks --------------------------------------------------------------------
 
     def _inactive_plugins(self) -> list:
-        return [
-            m.plugin
-            for m in self.modules.values()
-            if m.plugin is not None and m.name not in self._active
-            and self.pm.is_registered(m.plugin)
-        ]
+        return [plugin for name, plugin in self.pm.list_name_plugin()
+                if plugin is not None and not self.is_active(name)]
 
     def _check_plugins(self) -> None:
         """Plugins registered or removed by hand (tests) invalidate the caches."""

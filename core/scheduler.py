@@ -37,7 +37,7 @@ def collect_jobs(app) -> list[tuple[str, Job]]:
     for module_name, impl in registry.all_impls("register_jobs"):
         try:
             for job in impl.function() or []:
-                jobs.append((module_name, job))
+                jobs.append((module_name.split(".")[0], job))
         except Exception:
             log.exception("module %s: register_jobs failed", module_name)
     return jobs
