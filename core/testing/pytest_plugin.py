@@ -169,6 +169,25 @@ def make_app(db_url: str, modules=None, extra: dict | None = None):
 
 
 @pytest.fixture
+def other_app(comptoir_db_url, comptoir_modules):
+    """``other_app(**config)`` -> another application on the same database (a second
+    worker or process, as it would see things); its connections are closed afterwards."""
+    from core.db import db
+
+    made = []
+
+    def _make(**config):
+        extra = make_app(comptoir_db_url, comptoir_modules, config)
+        made.append(extra)
+        return extra
+
+    yield _make
+    for extra in made:
+        with extra.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def app_config() -> dict:
     """Override to change the configuration of ``app`` (e.g. enable CSRF)."""
     return {}

@@ -9,7 +9,6 @@ import pytest
 
 from core import module_admin
 from core.modules import ModuleError
-from core.testing.pytest_plugin import make_app
 from tests.core import plugin_factory
 
 PLUGINS = ["alpha", "beta", "badimport", "badmanifest", "oldcore", "orphan", "badhook", "panelboom"]
@@ -84,8 +83,8 @@ def test_enable_with_dependencies_and_disable_cascade(app, admin, login):
     assert b"Alpha" not in web.get("/").data
 
 
-def test_change_reaches_another_worker_without_restart(app, comptoir_db_url, admin, login):
-    other = make_app(comptoir_db_url, PLUGINS)  # a second process would build the same
+def test_change_reaches_another_worker_without_restart(app, other_app, admin, login):
+    other = other_app()  # a second worker process builds the same
     with other.app_context():
         worker2 = other.test_client()
         assert worker2.get("/alpha/").status_code in (302, 404)

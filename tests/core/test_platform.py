@@ -55,10 +55,9 @@ def test_demo_is_idempotent(app):
                       db.session.scalar(sa.select(sa.func.count(Partner.id))))
 
 
-def test_create_app_never_starts_a_scheduler(comptoir_db_url):
+def test_create_app_never_starts_a_scheduler(other_app):
     before = {t.name for t in threading.enumerate()}
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": comptoir_db_url,
-                      "SCHEDULER_EMBEDDED": True})
+    app = other_app(SCHEDULER_EMBEDDED=True)
     assert "comptoir_scheduler" not in app.extensions
     after = {t.name for t in threading.enumerate()}
     assert not any("APScheduler" in name for name in after - before)
@@ -98,20 +97,19 @@ def test_refuses_default_secret_key_outside_debug(comptoir_db_url, monkeypatch):
     monkeypatch.delenv("COMPTOIR_SECRET_KEY", raising=False)
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     with pytest.raises(RuntimeError) as info:
-        create_app({"SQLALCHEMY_DATABASE_URI": comptoir_db_url})
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://"})
     assert "COMPTOIR_SECRET_KEY" in str(info.value)
 
 
-def test_settings_from_prefixed_environment(comptoir_db_url, monkeypatch):
+def test_settings_from_prefixed_environment(other_app, monkeypatch):
     monkeypatch.setenv("COMPTOIR_PAGE_SIZE", "7")
     monkeypatch.setenv("COMPTOIR_COMPANY_NAME", "ACME")
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": comptoir_db_url})
+    app = other_app()
     assert app.config["PAGE_SIZE"] == 7 and app.config["COMPANY_NAME"] == "ACME"
 
 
-def test_trace_hooks_logs_calls(comptoir_db_url, caplog):
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": comptoir_db_url,
-                      "TRACE_HOOKS": True})
+def test_trace_hooks_logs_calls(other_app, caplog):
+    app = other_app(TRACE_HOOKS=True)
     with caplog.at_level(logging.INFO, logger="comptoir.hooks"), app.app_context():
         app.extensions["comptoir"].caller("register_menu_entries")()
     assert any("register_menu_entries" in r.getMessage() for r in caplog.records)
