@@ -78,8 +78,8 @@ def register_reminder_channels():
         mail.send(msg)
 
     return [
-        Channel("notification", str(_l("In-app notification")), notify, transactional=True),
-        Channel("email", str(_l("Email")), deliver_email, transactional=False),
+        Channel("notification", _l("In-app notification"), notify, transactional=True),
+        Channel("email", _l("Email"), deliver_email, transactional=False),
     ]
 
 

@@ -204,6 +204,8 @@ class ModuleRegistry:
         self._impls: dict[str, list] = {}
         self.hook_failures: dict[str, str] = {}
         self._plugin_count = 0
+        #: derived data (access rules...) valid for the current active set and plugins.
+        self.cache: dict = {}
 
     # --- loading -----------------------------------------------------------------
 
@@ -316,6 +318,7 @@ class ModuleRegistry:
             self._active = active
             self._callers.clear()
             self._impls.clear()
+            self.cache.clear()
             log.info("active modules: %s", ", ".join(sorted(active)) or "(none)")
 
     # --- hooks --------------------------------------------------------------------
@@ -331,6 +334,7 @@ class ModuleRegistry:
             self._plugin_count = count
             self._callers.clear()
             self._impls.clear()
+            self.cache.clear()
 
     def caller(self, name: str) -> pluggy.HookCaller:
         self._check_plugins()

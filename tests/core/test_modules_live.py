@@ -11,13 +11,48 @@ from core import module_admin
 from core.modules import ModuleError
 from tests.core import plugin_factory
 
-PLUGINS = ["alpha", "beta", "badimport", "badmanifest", "oldcore", "orphan", "badhook", "panelboom"]
+HOOKY = """
+import click
+from flask import Blueprint
+from core import hookimpl
+
+bp = Blueprint("hooky", __name__, url_prefix="/hooky")
+STARTED = []
+
+
+@bp.get("/")
+def index():
+    return "hooky"
+
+
+@hookimpl
+def register_blueprints():
+    return [bp]
+
+
+@hookimpl
+def on_startup(app):
+    STARTED.append(app)
+
+
+@click.command("hooky-hello")
+def hello():
+    click.echo("hello from hooky")
+
+
+@hookimpl
+def register_cli_commands():
+    return [hello]
+"""
+
+PLUGINS = ["hooky", "alpha", "beta", "badimport", "badmanifest", "oldcore", "orphan", "badhook", "panelboom"]
 
 
 @pytest.fixture(scope="module")
 def plugins_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("plugins")
     plugin_factory.write_plugin(root, "alpha")
+    plugin_factory.write_plugin(root, "hooky", hooks=HOOKY)
     plugin_factory.write_plugin(root, "beta", manifest={"depends": ["alpha"]})
     plugin_factory.write_plugin(root, "badimport", init="import does_not_exist_anywhere\n")
     plugin_factory.write_plugin(root, "badmanifest", raw_manifest='name = "badmanifest"\nversion = "1"\n')
@@ -165,3 +200,28 @@ def test_safe_mode_loads_only_builtins(plugins_dir):
 
     assert {m.name for m in discover(safe_mode=True)} == {"calendar", "crm", "sales"}
     assert "alpha" in {m.name for m in discover()}
+
+
+def test_register_blueprints_on_startup_and_cli_commands(app, admin, login):
+    import cpt_hooky.hooks as hooky
+
+    web = login(admin)
+    runner = app.test_cli_runner()
+    # Disabled: the blueprint answers 404 and the command refuses to run.
+    assert web.get("/hooky/").status_code == 404
+    result = runner.invoke(args=["hooky-hello"])
+    assert result.exit_code != 0 and "disabled" in result.output
+    module_admin.enable("hooky")
+    assert web.get("/hooky/").data == b"hooky"
+    result = runner.invoke(args=["hooky-hello"])
+    assert result.exit_code == 0 and "hello from hooky" in result.output
+    # on_startup is called for active modules when an app is created.
+    hooky.STARTED.clear()
+    from core.testing.pytest_plugin import make_app
+
+    other = make_app(str(app.config["SQLALCHEMY_DATABASE_URI"]), PLUGINS)
+    assert [other] == hooky.STARTED
+    from core.db import db
+
+    with other.app_context():
+        db.engine.dispose()
