@@ -145,9 +145,10 @@ def _register_blueprints(app: Flask, registry) -> None:
     from core.api.views import api as core_api
     from core.auth.views import bp as auth_bp
     from core.partners.views import bp as partners_bp
+    from core.web.settings_views import bp as settings_bp
     from core.web.views import bp as web_bp
 
-    for blueprint in (web_bp, auth_bp, partners_bp, core_api):
+    for blueprint in (web_bp, auth_bp, partners_bp, settings_bp, core_api):
         app.register_blueprint(blueprint)
     for module_name, impl in registry.all_impls("register_blueprints"):
         if module_name == "core":

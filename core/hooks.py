@@ -56,6 +56,8 @@ def register_menu_entries():
                   allowed=lambda user: user.is_admin),
         MenuEntry(_l("Modules"), "web.modules", icon="puzzle", order=910,
                   allowed=lambda user: user.is_admin),
+        MenuEntry(_l("Settings"), "settings.edit", icon="sliders", order=920,
+                  allowed=lambda user: user.is_admin),
     ]
 
 

@@ -205,6 +205,26 @@ def test_register_settings(app, plugin):
     assert settings.get("test.flag") is False
 
 
+def test_settings_page(app, plugin, admin, sales, login):
+    from core import settings
+
+    class Declares:
+        @hookimpl
+        def register_settings(self):
+            return [settings.Setting("test.flag", "A flag", default=True),
+                    settings.Setting("test.days", "Days", default=3, type="int")]
+
+    plugin(Declares())
+    web = login(admin)
+    page = web.get("/admin/settings").get_data(as_text=True)
+    assert "A flag" in page and "test.days" in page
+    assert web.post("/admin/settings", data={"test.days": "many"}).status_code == 422
+    assert settings.get("test.days") == 3
+    assert web.post("/admin/settings", data={"test.days": "7"}).status_code == 303
+    assert settings.get("test.days") == 7 and settings.get("test.flag") is False
+    assert login(sales).get("/admin/settings").status_code == 403
+
+
 def test_register_demo_data(app, plugin):
     loaded = []
 
