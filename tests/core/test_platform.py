@@ -130,3 +130,37 @@ def test_sequences_never_repeat(app):
     values = [next_in_sequence("test.seq") for _ in range(5)]
     db.session.commit()
     assert values == [1, 2, 3, 4, 5]
+
+
+def test_scheduler_command_runs_until_sigterm(app, comptoir_db_url, tmp_path):
+    """`comptoir scheduler` in a real process: starts, runs, stops cleanly on SIGTERM."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    env = {**os.environ, "COMPTOIR_SQLALCHEMY_DATABASE_URI": comptoir_db_url,
+           "COMPTOIR_SECRET_KEY": "scheduler-test", "COMPTOIR_INSTANCE_PATH": str(tmp_path),
+           "PYTHONUNBUFFERED": "1"}
+    env.pop("FLASK_DEBUG", None)
+    comptoir = Path(sys.executable).with_name("comptoir")
+    proc = subprocess.Popen([str(comptoir), "scheduler"], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        line = ""
+        while time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if "scheduler running" in line or not line:
+                break
+        assert "scheduler running" in line, line
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=20)
+        assert code == 0, proc.stdout.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
