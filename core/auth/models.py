@@ -38,7 +38,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     __table_args__ = (sa.CheckConstraint("role IN ('admin', 'manager', 'salesperson')", name="role"),)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        from flask import current_app
+
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
         self.session_nonce = secrets.token_hex(16)
 
     def check_password(self, password: str) -> bool:

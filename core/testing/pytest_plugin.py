@@ -161,6 +161,7 @@ def make_app(db_url: str, modules=None, extra: dict | None = None):
         "COMPTOIR_MODULES_OVERRIDE": discover_modules(modules),
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 1,  # nothing listens: tests that mail start their own server
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # still scrypt, cheaper for tests
     }
     config.update(extra or {})
     app = create_app(config)
