@@ -20,11 +20,13 @@ translations: $(VENV)/.installed
 
 setup: $(VENV)/.installed translations
 
+# The development server: debug mode (and its development secret key), the scheduler in
+# a thread. Production runs gunicorn and `comptoir scheduler` (see README.md).
 run: setup
-	COMPTOIR_SCHEDULER_EMBEDDED=1 $(BIN)/comptoir db upgrade
-	$(BIN)/comptoir demo
+	FLASK_DEBUG=1 $(BIN)/comptoir db upgrade
+	FLASK_DEBUG=1 $(BIN)/comptoir demo
 	@echo "Sign in at http://127.0.0.1:5000 as admin@comptoir.example / comptoir-demo-2026"
-	COMPTOIR_SCHEDULER_EMBEDDED=1 $(BIN)/comptoir run --debug --host 127.0.0.1 --port 5000
+	FLASK_DEBUG=1 COMPTOIR_SCHEDULER_EMBEDDED=1 $(BIN)/comptoir run --host 127.0.0.1 --port 5000
 
 test: setup
 	$(BIN)/ruff check .
