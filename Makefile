@@ -31,6 +31,8 @@ run: setup
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/pip install --quiet --no-deps -e examples/comptoir-webhooks
+	$(BIN)/python -m pytest examples/comptoir-webhooks/tests
 
 lint: setup
 	$(BIN)/ruff check .
