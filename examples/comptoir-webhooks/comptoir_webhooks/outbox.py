@@ -40,7 +40,10 @@ def signature(secret: str, body: bytes) -> str:
 
 def _post(delivery: Delivery) -> None:
     body = json.dumps({**delivery.payload, "delivery_id": delivery.id}, sort_keys=True).encode()
-    request = urllib.request.Request(delivery.endpoint.url, data=body, method="POST", headers={
+    url = delivery.endpoint.url
+    if not url.lower().startswith(("http://", "https://")):
+        raise ValueError("only http(s) endpoints are allowed")
+    request = urllib.request.Request(url, data=body, method="POST", headers={  # noqa: S310
         "Content-Type": "application/json",
         "User-Agent": "Comptoir-Webhooks/1.0",
         "X-Comptoir-Event": delivery.event,
