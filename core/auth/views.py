@@ -37,7 +37,7 @@ def _fresh_request_state():
     """Each request finds its caller anew. In production ``g`` is new at every request;
     under the test client it lives as long as the pushed application context, so a user
     signed in by one client would otherwise leak into the next client's requests."""
-    for key in ("_login_user", "api_user", "api_token_touched"):
+    for key in ("_login_user", "api_user", "api_token_touched", "csrf_token"):
         g.pop(key, None)
 
 
@@ -134,7 +134,7 @@ def change_password():
     except ValidationError as exc:
         flash(" ".join(exc.errors.get("password", [exc.message])), "error")
         return redirect(url_for("auth.profile"), 303)
-    login_user(current_user)  # keep this session, the others end
+    login_user(current_user._get_current_object())  # keep this session, the others end
     flash(_("Password changed; your other sessions are signed out."), "success")
     return redirect(url_for("auth.profile"), 303)
 
