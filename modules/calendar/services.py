@@ -478,7 +478,6 @@ def delete_event(event: Event, *, by, commit: bool = True) -> None:
     for record in _linked_records(event):
         timeline.record(record, "deleted", N_("Event deleted: %(subject)s"), by=by,
                         params={"subject": event.subject})
-    db.session.execute(sa.delete(Reminder).where(Reminder.event_id == event.id))
     db.session.delete(event)
     if commit:
         db.session.commit()
