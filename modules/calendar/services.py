@@ -264,15 +264,18 @@ def _sync_reminders(event: Event, specs: list[dict] | None) -> None:
 # --- timeline ------------------------------------------------------------------------------
 
 CREATED_MESSAGES = {
-    ("call", "done"): N_("Call logged: %(subject)s"),
-    ("call", "planned"): N_("Call scheduled: %(subject)s"),
-    ("meeting", "done"): N_("Meeting held: %(subject)s"),
-    ("meeting", "planned"): N_("Meeting scheduled: %(subject)s"),
-    ("event", "done"): N_("Event held: %(subject)s"),
-    ("event", "planned"): N_("Event scheduled: %(subject)s"),
-    ("task", "done"): N_("Task done: %(subject)s"),
-    ("task", "planned"): N_("Task planned: %(subject)s"),
+    ("call", "done"): N_("Call logged"),
+    ("call", "planned"): N_("Call scheduled"),
+    ("meeting", "done"): N_("Meeting held"),
+    ("meeting", "planned"): N_("Meeting scheduled"),
+    ("event", "done"): N_("Event held"),
+    ("event", "planned"): N_("Event scheduled"),
+    ("task", "done"): N_("Task done"),
+    ("task", "planned"): N_("Task planned"),
 }
+DONE_MESSAGE = N_("Event done")
+CANCELLED_MESSAGE = N_("Event cancelled")
+DELETED_MESSAGE = N_("Event deleted")
 
 
 def _linked_records(event: Event) -> list:
@@ -287,10 +290,11 @@ def _linked_records(event: Event) -> list:
 
 
 def _record_everywhere(event: Event, kind: str, message: str, by, changes=None) -> None:
-    params = {"subject": event.subject, "event_id": event.id}
-    timeline.record(event, kind, message, by=by, params=params, changes=changes)
+    """On the event's timeline and those of its partner, contact and linked record, without
+    the subject (their pages are seen by people who may not see the event)."""
+    timeline.record(event, kind, message, by=by, changes=changes)
     for record in _linked_records(event):
-        timeline.record(record, kind, message, by=by, params=params)
+        timeline.record(record, kind, message, by=by, params={"event_id": event.id})
 
 
 # --- actions ------------------------------------------------------------------------------
@@ -457,7 +461,7 @@ def _set_status(event: Event, new: str, by, version: int | None) -> None:
 def mark_done(event: Event, *, by, version: int | None = None, commit: bool = True) -> Event:
     access.require(by, "done", event)
     _set_status(event, "done", by, version)
-    _record_everywhere(event, "done", N_("Done: %(subject)s"), by)
+    _record_everywhere(event, "done", DONE_MESSAGE, by)
     if commit:
         db.session.commit()
     return event
@@ -467,7 +471,7 @@ def cancel_event(event: Event, *, by, version: int | None = None, commit: bool =
     """Cancel: its pending reminders are cancelled in the same transaction."""
     access.require(by, "cancel", event)
     _set_status(event, "cancelled", by, version)
-    _record_everywhere(event, "cancelled", N_("Cancelled: %(subject)s"), by)
+    _record_everywhere(event, "cancelled", CANCELLED_MESSAGE, by)
     if commit:
         db.session.commit()
     return event
@@ -476,8 +480,7 @@ def cancel_event(event: Event, *, by, version: int | None = None, commit: bool =
 def delete_event(event: Event, *, by, commit: bool = True) -> None:
     access.require(by, "delete", event)
     for record in _linked_records(event):
-        timeline.record(record, "deleted", N_("Event deleted: %(subject)s"), by=by,
-                        params={"subject": event.subject})
+        timeline.record(record, "deleted", DELETED_MESSAGE, by=by, params={"event_id": event.id})
     db.session.delete(event)
     if commit:
         db.session.commit()
