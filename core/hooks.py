@@ -75,7 +75,9 @@ def register_reminder_channels():
             return
         msg = mail.build_message(
             user.email, message.title, message.body or message.title, message.html,
-            message_id=f"<{message.key}@comptoir>" if message.key else None,
+            message_id=message.extra.get("message_id") or (
+                # A stable Message-ID; ":" is not allowed in its left part (RFC 5322).
+                f"<{message.key.replace(':', '.')}@comptoir>" if message.key else None),
         )
         mail.send(msg)
 
