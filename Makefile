@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 translations: $(VENV)/.installed
 	@for d in core/translations modules/*/translations; do \
-		[ -d $$d ] && $(BIN)/pybabel compile -q -f -d $$d || true; done
+		if [ -d $$d ]; then $(BIN)/pybabel -q compile -f -d $$d || exit 1; fi; done
 
 setup: $(VENV)/.installed translations
 
