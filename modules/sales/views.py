@@ -331,15 +331,17 @@ def search_products():
 def add_line(order_id: int):
     order = _load(order_id, "update")
     values, errors = _line_values()
+    status = 422
     if values is not None:
         try:
             services.add_line(order, values, by=current_user)
         except ValidationError as exc:
             errors = exc.errors
         except Conflict as exc:
-            errors = {"form": [exc.message]}
+            errors, status = {"form": [exc.message]}, 409
     if errors:
-        return _lines_answer(order, 422, line_errors=errors, line_values=request.form.to_dict())
+        db.session.rollback()
+        return _lines_answer(order, status, line_errors=errors, line_values=request.form.to_dict())
     return _lines_answer(order)
 
 
@@ -366,16 +368,17 @@ def update_line(order_id: int, line_id: int):
     order = _load(order_id, "update")
     line = _line_of(order, line_id)
     values, errors = _line_values()
+    status = 422
     if values is not None:
         try:
             services.update_line(order, line, values, by=current_user)
         except ValidationError as exc:
             errors = exc.errors
         except Conflict as exc:
-            errors = {"form": [exc.message]}
+            errors, status = {"form": [exc.message]}, 409
     if errors:
         db.session.rollback()
-        return _lines_answer(order, 422, editing=line.id, line_errors=errors,
+        return _lines_answer(order, status, editing=line.id, line_errors=errors,
                              line_values=request.form.to_dict())
     return _lines_answer(order)
 

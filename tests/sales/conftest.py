@@ -44,3 +44,38 @@ def make_order(app, product, make_partner):
         return order
 
     return _make
+
+
+class _Client:
+    """A signed-in test client that forgets the user flask-login cached in ``g``: the test's
+    app context is shared by every request, so without this a second client would be served
+    as the first one's user."""
+
+    def __init__(self, client):
+        self._client = client
+
+    def __getattr__(self, name):
+        attr = getattr(self._client, name)
+        if name not in ("get", "post", "open"):
+            return attr
+
+        def call(*args, **kwargs):
+            from flask import g
+
+            g.pop("_login_user", None)
+            return attr(*args, **kwargs)
+
+        return call
+
+
+@pytest.fixture
+def login(login):
+    """The core's ``login(user)``, safe to use for several users in one test."""
+
+    def _login(user):
+        from flask import g
+
+        g.pop("_login_user", None)
+        return _Client(login(user))
+
+    return _login
