@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -13,7 +15,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from core import access, timeline
 from core.auth.models import User
-from core.db import db
+from core.db import db, utcnow
 from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
 from core.partners.models import Partner
@@ -170,6 +172,7 @@ def new_order():
     origin_id = _int(request.values.get("origin_id"))
     values: dict = {"assigned_to": current_user.id,
                     "currency": current_app.config.get("DEFAULT_CURRENCY", "EUR"),
+                    "valid_until": (utcnow() + timedelta(days=30)).date().isoformat(),
                     "partner_id": _int(request.args.get("partner_id"))}
     origin = None
     if origin_type:
