@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
@@ -323,6 +323,8 @@ def search_products():
     """Products matching ``q`` for the add-line form (HTMX)."""
     q = request.args.get("q", "").strip()[:100]
     order_id = _int(request.args.get("order_id"))
+    if order_id is None:
+        abort(400)
     stmt = access.visible(sa.select(Product), Product, current_user).where(Product.active.is_(True))
     if q:
         stmt = stmt.where(Product.name_search.like(search_pattern(q), escape="\\"))

@@ -205,3 +205,44 @@ def test_partner_page_panel_and_print(login, sales, sales2, make_order, make_par
 def test_menu_entries(login, sales):
     html = login(sales).get("/sales/orders").get_data(as_text=True)
     assert 'href="/sales/orders"' in html and 'href="/sales/products"' in html
+
+
+@pytest.mark.parametrize("url", [
+    "/sales/orders/0", "/sales/orders/99999999999999999999", "/sales/orders/abc",
+    "/sales/orders/new?origin_type=opportunity&origin_id=abc", "/sales/orders/new?origin_type=x" + "y" * 300,
+    "/sales/orders/new?partner_id=-1", "/sales/orders/new?partner_id=99999999999999999",
+    "/sales/products/search", "/sales/products/search?q=%25&order_id=abc", "/sales/partner-options?q=%00",
+    "/sales/orders/{id}/lines/form?product_id=abc", "/sales/orders/{id}/lines/form?product_id=999999",
+    "/sales/orders/{id}/lines/999999/edit", "/sales/products?state=zzz&sort=--x&page=999",
+    "/sales/products/999/edit", "/sales/orders/{id}/frobnicate",
+])
+def test_odd_page_input_is_never_500(login, sales, make_order, url):
+    order = make_order(sales)
+    r = login(sales).get(url.format(id=order.id), headers=HX)
+    assert r.status_code in (200, 303, 400, 404, 405), (url, r.status_code)
+
+
+@pytest.mark.parametrize("data", [
+    {"partner_id": "99999999999999999999"}, {"partner_id": "-4"}, {"valid_until": "2027-02-31"},
+    {"currency": "€€€"}, {"note": "x" * 30000}, {"assigned_to": "abc"}, {"origin_type": "opportunity"},
+])
+def test_odd_order_forms_are_never_500(login, sales, make_order, data):
+    order = make_order(sales)
+    client = login(sales)
+    assert client.post("/sales/orders/new", data=data).status_code in (303, 422)
+    assert client.post(f"/sales/orders/{order.id}/edit", data=data).status_code in (303, 409, 422)
+
+
+@pytest.mark.parametrize("data", [
+    {"quantity": "1e999", "unit_price": "1", "description": "x"},
+    {"quantity": "1", "unit_price": "99999999999999999999999", "description": "x"},
+    {"quantity": "1", "unit_price": "1", "description": "x", "product_id": "99999999999999999999"},
+    {"quantity": "", "unit_price": "", "description": ""},
+    {"quantity": "1", "unit_price": "1", "description": "\x00"},
+])
+def test_odd_lines_are_never_500(login, sales, make_order, data):
+    order = make_order(sales)
+    client = login(sales)
+    assert client.post(f"/sales/orders/{order.id}/lines", data=data, headers=HX).status_code == 422
+    line = order.lines[0].id
+    assert client.post(f"/sales/orders/{order.id}/lines/{line}", data=data, headers=HX).status_code == 422
