@@ -8,7 +8,6 @@ Create Date: 2026-11-26 22:04:50.831672
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = 'crm_0001'
 down_revision = None
 branch_labels = ('crm',)

@@ -269,8 +269,13 @@ def add_months(day: date, months: int) -> date:
 
 
 def filtered(stmt, user: User, *, assigned_to: int | None = None,
-             close_from: date | None = None, close_to: date | None = None):
+             close_from: date | None = None, close_to: date | None = None, q: str | None = None):
+    """``stmt`` restricted to the opportunities ``user`` sees, and to the filters given."""
     stmt = access.visible(stmt, Opportunity, user)
+    if q:
+        from core.web import search_pattern
+
+        stmt = stmt.where(Opportunity.name_search.like(search_pattern(q), escape="\\"))
     if assigned_to is not None:
         stmt = stmt.where(Opportunity.assigned_to == assigned_to)
     if close_from is not None:
