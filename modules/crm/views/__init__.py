@@ -11,7 +11,7 @@ from core.db import db
 from core.plugins import call_each, flatten
 
 bp = Blueprint("crm", __name__, url_prefix="/crm", template_folder="../templates",
-               static_folder="../static", static_url_path="/static/crm")
+               static_folder="../static/crm", static_url_path="/static")
 
 
 @bp.before_request
