@@ -235,6 +235,9 @@ def repoint_lead(lead: Lead, partner: Partner, contact: Contact | None) -> None:
         .values(partner_id=partner.id, contact_id=contact.id if contact else None,
                 version=Opportunity.version + 1)
         .execution_options(synchronize_session=False))
+    for obj in list(db.session.identity_map.values()):
+        if isinstance(obj, Opportunity) and obj.lead_id == lead.id:
+            db.session.expire(obj)
 
 
 # --- figures (GROUP BY in the database, restricted to what the user sees) ----------------

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from core import access, timeline
 from core.db import db
@@ -256,8 +257,8 @@ def convert_lead(lead_id: int):
             payload = {"name": values.get("opportunity_name"),
                        "amount": values.get("opportunity_amount") or "0",
                        "expected_close_date": values.get("opportunity_close") or None}
-            data, opp_errors = validate_form(OpportunityValues, {k: v for k, v in payload.items()
-                                                                 if v is not None})
+            data, opp_errors = validate_form(OpportunityValues, MultiDict(
+                {k: v for k, v in payload.items() if v is not None}))
             errors.update({f"opportunity_{k.replace('expected_close_date', 'close')}": v
                            for k, v in opp_errors.items()})
             opp_values = data.model_dump(exclude_none=True) if data else None
