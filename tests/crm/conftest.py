@@ -32,3 +32,9 @@ def reason():
 
 def stage(name):
     return db.session.scalars(db.select(OpportunityStage).where(OpportunityStage.name == name)).one()
+
+
+@pytest.fixture(autouse=True)
+def _crm_app(app):
+    """Every CRM test runs on a fresh application and database."""
+    return app

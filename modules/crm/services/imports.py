@@ -7,7 +7,8 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -18,7 +19,7 @@ from pydantic import ValidationError as PydanticValidationError
 from core import access
 from core.api import pydantic_errors
 from core.auth.models import User
-from core.db import db, utcnow
+from core.db import UTCDateTime, db, utcnow
 from core.errors import ValidationError
 from core.partners.models import Contact, Partner
 from core.timeline import N_, TimelineEntry
@@ -110,26 +111,31 @@ def check_encoding(binary: IO[bytes]) -> None:
     binary.seek(0)
 
 
-def open_csv(binary: IO[bytes]) -> csv.DictReader:
+@contextmanager
+def open_csv(binary: IO[bytes]) -> Iterator[csv.DictReader]:
+    """A DictReader over the binary file (the delimiter sniffed); the file stays open."""
     text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
-    sample = text.read(4096)
-    text.seek(0)
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
-    except csv.Error:
-        dialect = csv.excel
-    return csv.DictReader(text, dialect=dialect)
+        sample = text.read(4096)
+        text.seek(0)
+        try:
+            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
+        except csv.Error:
+            dialect = csv.excel
+        yield csv.DictReader(text, dialect=dialect)
+    finally:
+        text.detach()
 
 
 def preview(binary: IO[bytes], rows: int = 5) -> tuple[list[str], list[dict], dict[str, str]]:
     check_encoding(binary)
-    reader = open_csv(binary)
-    headers = reader.fieldnames or []
-    sample = []
-    for i, row in enumerate(reader):
-        if i >= rows:
-            break
-        sample.append(row)
+    with open_csv(binary) as reader:
+        headers = reader.fieldnames or []
+        sample = []
+        for i, row in enumerate(reader):
+            if i >= rows:
+                break
+            sample.append(row)
     return headers, sample, guess_mapping(headers)
 
 
@@ -158,7 +164,13 @@ def import_leads(binary: IO[bytes], *, by: User | None, mapping: dict[str, str] 
     if duplicates not in DUPLICATE_MODES:
         raise ValidationError.field("duplicates", _("Choose flag, skip or ignore."))
     check_encoding(binary)
-    reader = open_csv(binary)
+    with open_csv(binary) as reader:
+        return _import_rows(reader, by, mapping, duplicates, all_or_nothing, progress,
+                            batch_size)
+
+
+def _import_rows(reader, by, mapping, duplicates, all_or_nothing, progress,
+                 batch_size) -> ImportReport:
     headers = reader.fieldnames or []
     mapping = mapping or guess_mapping(headers)
     missing = [column for column in mapping if column not in headers]
@@ -237,18 +249,20 @@ def _write_batch(batch, report, duplicates, seen_emails, seen_phones, by, now) -
         emails = {r["email_lower"] for _l, r in rows if r["email_lower"]}
         phones = {p for _l, r in rows for p in (r["phone_normalized"], r["mobile_normalized"]) if p}
         known_emails = (_existing(Lead.email_lower, emails) | _existing(Partner.email, emails)
-                        | _existing(Contact.email, emails) | (emails & seen_emails))
+                        | _existing(Contact.email, emails))
         known_phones = (_existing(Lead.phone_normalized, phones)
                         | _existing(Lead.mobile_normalized, phones)
                         | _existing(Contact.phone_normalized, phones)
-                        | _existing(Partner.phone_normalized, phones) | (phones & seen_phones))
+                        | _existing(Partner.phone_normalized, phones))
     kept = []
     for line, row in rows:
         reason = None
         if duplicates != "ignore":
-            if row["email_lower"] and row["email_lower"] in known_emails:
+            row_phones = {row["phone_normalized"], row["mobile_normalized"]} - {None}
+            if row["email_lower"] and (row["email_lower"] in known_emails
+                                       or row["email_lower"] in seen_emails):
                 reason = _("same email")
-            elif {row["phone_normalized"], row["mobile_normalized"]} & known_phones - {None}:
+            elif row_phones & known_phones or row_phones & seen_phones:
                 reason = _("same phone")
             if row["email_lower"]:
                 seen_emails.add(row["email_lower"])
@@ -262,10 +276,21 @@ def _write_batch(batch, report, duplicates, seen_emails, seen_phones, by, now) -
         kept.append(row)
     if not kept:
         return
-    ids = db.session.scalars(sa.insert(Lead).returning(Lead.id, sort_by_parameter_order=True),
-                             kept).all()
-    db.session.execute(sa.insert(TimelineEntry), [
-        {"record_type": "lead", "record_id": lead_id, "at": now,
-         "user_id": by.id if by is not None else None, "kind": "created",
-         "message": N_("Lead imported from CSV")} for lead_id in ids])
+    # Plain executemany (no RETURNING: SQLite would then insert row by row), then the
+    # history entries with one INSERT ... SELECT over the rows just written.
+    last_id = db.session.scalar(sa.select(sa.func.max(Lead.id))) or 0
+    db.session.execute(sa.insert(Lead.__table__), kept)
+    entries = sa.select(
+        sa.literal("lead"), Lead.id, sa.literal(now, UTCDateTime()),
+        sa.literal(by.id if by is not None else None, sa.Integer), sa.literal("created"),
+        sa.literal(N_("Lead imported from CSV")),
+    ).where(Lead.id > last_id,
+            # coalesce(): compare without the created_at index, so the primary key range
+            # drives the query (every imported row shares this created_at).
+            sa.func.coalesce(Lead.created_at, Lead.created_at) == now)
+    table = TimelineEntry.__table__
+    db.session.execute(table.insert().from_select(
+        [table.c.record_type, table.c.record_id, table.c.at, table.c.user_id, table.c.kind,
+         table.c.message], entries))
+    ids = kept
     report.imported += len(ids)
