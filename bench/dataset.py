@@ -119,8 +119,10 @@ def _stream(model, count: int, make) -> int:
     return first
 
 
-def build(scale: int = 1, seed: int = 2026, now: datetime | None = None) -> Dataset:
-    """Fill the (freshly migrated) database of the current app; returns what benches need."""
+def build(scale: int = 1, seed: int = 2026, now: datetime | None = None, append: bool = False) -> Dataset:
+    """Fill the (freshly migrated) database of the current app; returns what benches need.
+    ``append=True`` adds another data set's worth of rows to one built before (same users):
+    query-budget tests compare a database with N rows against one with 10 N."""
     from werkzeug.security import generate_password_hash
 
     from core.auth.models import User
@@ -156,8 +158,9 @@ def build(scale: int = 1, seed: int = 2026, now: datetime | None = None) -> Data
              {"email": "manager2@bench.example", "name": "Manager Two", "role": "manager"}]
     users += [{"email": f"s{i}@bench.example", "name": f"{FIRST[i % 20]} Sales{i:02d}",
                "role": "salesperson"} for i in range(n["salespeople"])]
-    _insert(User, [u | {"password_hash": password_hash, "active": True, "session_nonce": f"{i:032x}",
-                        "created_at": now, "updated_at": now} for i, u in enumerate(users)])
+    if not append:
+        _insert(User, [u | {"password_hash": password_hash, "active": True, "session_nonce": f"{i:032x}",
+                            "created_at": now, "updated_at": now} for i, u in enumerate(users)])
     ids = dict(db.session.execute(sa.select(User.email, User.id)).all())
     info.admin_id, info.manager_id = ids["admin@bench.example"], ids["manager@bench.example"]
     info.salesperson_ids = [ids[f"s{i}@bench.example"] for i in range(n["salespeople"])]
@@ -232,11 +235,14 @@ def build(scale: int = 1, seed: int = 2026, now: datetime | None = None) -> Data
                                                OpportunityStage.is_won, OpportunityStage.is_lost)
                                      .order_by(OpportunityStage.sequence)))
     open_stages = [s for s in stages if not (s.is_won or s.is_lost)]
+    won = next(s for s in stages if s.is_won)
+    lost = next(s for s in stages if s.is_lost)
 
     def opportunity(i):
-        stage = stages[i % len(stages)] if i % 3 == 0 else open_stages[i % len(open_stages)]
-        status = "won" if stage.is_won else "lost" if stage.is_lost else "open"
         close = (epoch + span * (i / n["opportunities"])).date() + timedelta(days=rng.randrange(30))
+        past_close = close < now.date() and i % 5  # most of the past ones are closed, won or lost
+        stage = (won if i % 2 else lost) if past_close else open_stages[i % len(open_stages)]
+        status = "won" if stage.is_won else "lost" if stage.is_lost else "open"
         created = datetime.combine(close - timedelta(days=30 + i % 60), datetime.min.time(), UTC)
         name = f"{WORDS[i % len(WORDS)]} project {i}"
         row = {"name": name, "name_search": name.lower(), "partner_id": first_partner + i % n["partners"],
@@ -269,7 +275,7 @@ def build(scale: int = 1, seed: int = 2026, now: datetime | None = None) -> Data
                 rows.clear()
 
     for i in range(n["events"]):
-        start = when(i, n["events"]).replace(minute=(i % 4) * 15, second=0)
+        start = when(i, n["events"]).replace(minute=(i % 4) * 15, second=0, microsecond=0)
         start = start.replace(hour=8 + i % 10)
         end = start + timedelta(minutes=30 * (1 + i % 4))
         organizer = everyone[i % len(everyone)]
@@ -300,15 +306,18 @@ def build(scale: int = 1, seed: int = 2026, now: datetime | None = None) -> Data
     # --- products, orders, lines -----------------------------------------------------------
     def product(i):
         name = f"{('Licence', 'Formation', 'Support', 'Module', 'Audit')[i % 5]} {i}"
-        return {"code": f"P{i:05d}", "name": name, "name_search": f"p{i:05d} {name}".lower(),
+        code = f"P{product_base + i:05d}"
+        return {"code": code, "name": name, "name_search": f"{code} {name}".lower(),
                 "unit_price": Decimal(20 + (i * 37) % 2000), "tax_rate": Decimal("20.00"), "active": True,
                 "version": 1, "created_at": now, "updated_at": now}
 
+    product_base = _next_id(Product)
     first_product = _stream(Product, n["products"], product)
     prices = {first_product + i: Decimal(20 + (i * 37) % 2000) for i in range(n["products"])}
     first_order = _next_id(SaleOrder)
-    order_rows, line_rows, numbered = [], [], 0
     year = now.year
+    sequence = db.session.get(Sequence, f"sales.order.{year}")
+    order_rows, line_rows, numbered = [], [], sequence.value if sequence else 0
     for i in range(n["orders"]):
         status = _weighted(rng, ORDER_STATUSES)[0]
         created = past(i, n["orders"])
@@ -342,8 +351,8 @@ def build(scale: int = 1, seed: int = 2026, now: datetime | None = None) -> Data
             order_rows, line_rows = [], []
     _insert(SaleOrder, order_rows)
     _insert(SaleOrderLine, line_rows)
-    db.session.execute(sa.insert(Sequence), [{"name": f"sales.order.{year}", "value": numbered}])
-    db.session.execute(sa.insert(CoreMeta), [{"key": "bench.dataset", "value": f"{scale} {now.isoformat()}"}])
+    db.session.merge(Sequence(name=f"sales.order.{year}", value=numbered))
+    db.session.merge(CoreMeta(key="bench.dataset", value=f"{scale} {now.isoformat()}"))
     db.session.commit()
 
     if db.engine.dialect.name == "postgresql":
