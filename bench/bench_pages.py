@@ -199,7 +199,10 @@ def measure(app, info, quick: bool, repeat: int) -> list[dict]:
                                  ("manager", info.manager_id, "manager@bench.example")):
         client = signed_in(app, email)
         headers = bearer(user_id)
+        only = os.environ.get("BENCH_PAGES")  # e.g. BENCH_PAGES="lead list" while profiling
         for label, kind, url, bare in pages(info, quick):
+            if only and only not in label:
+                continue
             extra = {"headers": headers} if url.startswith("/api/") else {}
             for u in (url, bare):  # warm caches (modules, access rules, compiled SQL)
                 response = client.get(u, **extra)
@@ -210,10 +213,12 @@ def measure(app, info, quick: bool, repeat: int) -> list[dict]:
             base = timed(lambda c=client, u=bare, e=extra: c.get(u, **e), repeat)
             target = TARGETS[kind]
             ratio = round(page["median_ms"] / base["median_ms"], 2) if base["median_ms"] else None
+            cpu_ratio = round(page["cpu_ms"] / base["cpu_ms"], 2) if base["cpu_ms"] else None
             ok = page["median_ms"] <= target and counter.count <= 12 and (kind != "list" or ratio <= 2)
             rows.append({"page": label, "as": role, "median_ms": page["median_ms"], "p95_ms": page["p95_ms"],
                          "cpu_ms": page["cpu_ms"], "queries": counter.count, "bare_ms": base["median_ms"],
-                         "ratio": ratio, "target_ms": target, "ok": ok})
+                         "ratio": ratio, "bare_cpu_ms": base["cpu_ms"], "cpu_ratio": cpu_ratio,
+                         "target_ms": target, "ok": ok})
     return rows
 
 
