@@ -8,7 +8,6 @@ from pathlib import Path
 
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
-from flask_login import current_user
 
 from core import __version__
 from core.db import configure_engine, db, sqlite_begin_mode
@@ -219,7 +218,6 @@ def _register_request_hooks(app: Flask, registry) -> None:
         return shell_context()
 
     register_error_handlers(app)
-    _ = current_user
 
 
 def _register_cli(app: Flask, registry) -> None:
