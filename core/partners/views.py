@@ -31,6 +31,12 @@ def _login():
     return None
 
 
+def _q() -> str:
+    """The search box, without control characters (PostgreSQL refuses NUL in a string)."""
+    value = request.args.get("q", "")[:100]
+    return "".join(c for c in value if ord(c) >= 32 and c != "\x7f").strip()
+
+
 def _users():
     return db.session.scalars(sa.select(User).where(User.active).order_by(User.name)).all()
 
@@ -44,7 +50,7 @@ def panels_for(record_type: str, record) -> list:
 
 @bp.get("/partners")
 def list_partners():
-    q = request.args.get("q", "").strip()[:100]
+    q = _q()
     partner_type = request.args.get("type", "")
     salesperson = request.args.get("salesperson", "")
     sort, order = sort_clause(PARTNER_SORTS, request.args.get("sort"), "name")
@@ -58,7 +64,7 @@ def list_partners():
         stmt = stmt.where(Partner.partner_type == partner_type)
     if salesperson == "me":
         stmt = stmt.where(Partner.salesperson_id == current_user.id)
-    elif salesperson.isdigit():
+    elif salesperson.isascii() and salesperson.isdigit() and len(salesperson) < 10:
         stmt = stmt.where(Partner.salesperson_id == int(salesperson))
     stmt = stmt.options(sa.orm.joinedload(Partner.salesperson)).order_by(order, Partner.id)
     page = paginate(stmt, int_arg("page", 1), 25)
@@ -146,7 +152,7 @@ def promote_partner(partner_id: int):
 
 @bp.get("/contacts")
 def list_contacts():
-    q = request.args.get("q", "").strip()[:100]
+    q = _q()
     sort, order = sort_clause(CONTACT_SORTS, request.args.get("sort"), "name")
     stmt = access.visible(sa.select(Contact), Contact, current_user)
     if q:
@@ -215,7 +221,7 @@ def edit_contact(contact_id: int):
 @bp.get("/partners/search")
 def search_partners():
     """Autocomplete options for partner pickers (HTMX)."""
-    q = request.args.get("q", "").strip()[:100]
+    q = _q()
     if not q:
         abort(400)
     stmt = access.visible(sa.select(Partner), Partner, current_user).where(
