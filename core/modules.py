@@ -204,6 +204,8 @@ class ModuleRegistry:
         self._impls: dict[str, list] = {}
         self.hook_failures: dict[str, str] = {}
         self._plugin_count = 0
+        #: derived data (access rules...) valid for the current active set and plugins.
+        self.cache: dict = {}
 
     # --- loading -----------------------------------------------------------------
 
@@ -248,7 +250,7 @@ class ModuleRegistry:
             if caller.has_spec():
                 continue
             for impl in caller.get_hookimpls():
-                if impl.hookimpl_config.optionalhook:
+                if impl.optionalhook:
                     continue
                 module = self.modules.get(impl.plugin_name)
                 if module is not None:
@@ -275,9 +277,10 @@ class ModuleRegistry:
     def is_active(self, name: str) -> bool:
         """Modules by their state; the core, and plugin objects registered by hand (tests,
         names that are not modules), always."""
-        if name in self._active:
+        root = name.split(".")[0]
+        if root in self._active:
             return True
-        return name == "core" or name.split(".")[0] not in self.modules
+        return root == "core" or root not in self.modules
 
     def refresh(self, force: bool = False) -> None:
         """Re-read the module states if the serial moved (at most once per interval)."""
@@ -315,17 +318,14 @@ class ModuleRegistry:
             self._active = active
             self._callers.clear()
             self._impls.clear()
+            self.cache.clear()
             log.info("active modules: %s", ", ".join(sorted(active)) or "(none)")
 
     # --- hooks --------------------------------------------------------------------
 
     def _inactive_plugins(self) -> list:
-        return [
-            m.plugin
-            for m in self.modules.values()
-            if m.plugin is not None and m.name not in self._active
-            and self.pm.is_registered(m.plugin)
-        ]
+        return [plugin for name, plugin in self.pm.list_name_plugin()
+                if plugin is not None and not self.is_active(name)]
 
     def _check_plugins(self) -> None:
         """Plugins registered or removed by hand (tests) invalidate the caches."""
@@ -334,6 +334,7 @@ class ModuleRegistry:
             self._plugin_count = count
             self._callers.clear()
             self._impls.clear()
+            self.cache.clear()
 
     def caller(self, name: str) -> pluggy.HookCaller:
         self._check_plugins()
