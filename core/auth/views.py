@@ -11,7 +11,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     request,
     session,
@@ -30,15 +29,6 @@ from core.plugins import call_each, flatten
 from core.web import render
 
 bp = Blueprint("auth", __name__)
-
-
-@bp.before_app_request
-def _fresh_request_state():
-    """Each request finds its caller anew. In production ``g`` is new at every request;
-    under the test client it lives as long as the pushed application context, so a user
-    signed in by one client would otherwise leak into the next client's requests."""
-    for key in ("_login_user", "api_user", "api_token_touched", "csrf_token"):
-        g.pop(key, None)
 
 
 @login_manager.unauthorized_handler

@@ -9,14 +9,6 @@ from core.partners.services import create_partner
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    from werkzeug import security
-
-    import core.auth.models as models
-
-    monkeypatch.setattr(models, "generate_password_hash",
-                        lambda pw, method=None: security.generate_password_hash(pw, "scrypt:1024:8:1"))
 
 
 def _problem(r, status):

@@ -12,16 +12,6 @@ from core.errors import ValidationError
 from core.testing.pytest_plugin import PASSWORD
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    from werkzeug import security
-
-    import core.auth.models as models
-
-    monkeypatch.setattr(models, "generate_password_hash",
-                        lambda pw, method=None: security.generate_password_hash(pw, "scrypt:1024:8:1"))
-
-
 def _session_cookie(client):
     cookie = client.get_cookie("session")
     return cookie.value if cookie else None

@@ -15,16 +15,6 @@ from core.partners.services import create_contact, create_partner
 from core.timeline import TimelineEntry
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    from werkzeug import security
-
-    import core.auth.models as models
-
-    monkeypatch.setattr(models, "generate_password_hash",
-                        lambda pw, method=None: security.generate_password_hash(pw, "scrypt:1024:8:1"))
-
-
 def _count(model) -> int:
     db.session.expire_all()
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
