@@ -265,3 +265,40 @@ def test_cli_token_for_unknown_user_fails(app):
     r = app.test_cli_runner().invoke(args=["users", "token", "ghost@test.example"])
     assert r.exit_code == 1
     assert "no active user" in r.output
+
+
+# --- users through the API and the admin page ---------------------------------------------
+
+def test_api_create_user_validation(api, admin, sales):
+    client = api(admin)
+    r = client.post("/users", json={"email": sales.email, "name": "Dup", "role": "salesperson",
+                                    "password": "a-long-enough-secret"})
+    assert r.status_code == 422 and "email" in r.json["errors"]
+    r = client.post("/users", json={"email": "x@test.example", "name": "", "role": "boss",
+                                    "password": "short", "active": True})
+    assert r.status_code == 422
+    assert set(r.json["errors"]) == {"name", "role", "active"}
+    r = client.post("/users", json={"email": "weak@test.example", "name": "Weak",
+                                    "role": "salesperson", "password": "password123"})
+    assert r.status_code == 422 and "password" in r.json["errors"]
+    r = client.post("/users", json={"email": "ok@test.example", "name": "Okay",
+                                    "role": "salesperson", "password": "a-long-enough-secret"})
+    assert r.status_code == 201 and r.json["role"] == "salesperson"
+    assert "password" not in r.json and "password_hash" not in r.json
+
+
+def test_admin_page_user_form_names_bad_fields(login, admin, sales):
+    r = login(admin).post("/admin/users/new", data={"email": sales.email, "name": "",
+                                                    "role": "boss", "password": "short"})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    for field in ("email", "name", "role", "password"):
+        assert f'data-field-error="{field}"' in html, field
+    assert "short" not in html  # the password is never sent back
+
+
+def test_users_me(api, sales):
+    r = api(sales).get("/users/me")
+    assert r.status_code == 200
+    assert {k: r.json[k] for k in ("email", "name", "role")} == {
+        "email": sales.email, "name": "Sam Sales", "role": "salesperson"}
