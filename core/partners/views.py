@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -196,7 +196,13 @@ def list_contacts():
 @bp.route("/contacts/new", methods=["GET", "POST"])
 def new_contact():
     partner_id = request.values.get("partner_id", type=int)
-    partner = access.get_or_404(Partner, partner_id, current_user) if partner_id else None
+    partner = None
+    if partner_id and request.method == "GET":
+        partner = access.get_or_404(Partner, partner_id, current_user)
+    elif partner_id and 0 < partner_id < 2**31:
+        # A POST naming an unknown partner answers 422 on the field (the service checks it).
+        found = db.session.get(Partner, partner_id)
+        partner = found if found is not None and access.sees(current_user, found) else None
     errors, values = {}, {"partner_id": partner_id}
     if request.method == "POST":
         values = request.form.to_dict()
@@ -209,8 +215,11 @@ def new_contact():
             else:
                 flash(_("Contact %(name)s created.", name=contact.name), "success")
                 return redirect(url_for("partners.show_partner", partner_id=contact.partner_id), 303)
+    choices = [] if partner else db.session.scalars(
+        access.visible(sa.select(Partner), Partner, current_user)
+        .order_by(Partner.name_search, Partner.id).limit(50)).all()
     return render("partners/contact_form.html", contact=None, partner=partner, values=values,
-                  errors=errors), 422 if errors else 200
+                  errors=errors, choices=choices), 422 if errors else 200
 
 
 @bp.get("/contacts/<int:contact_id>")
@@ -251,8 +260,8 @@ def edit_contact(contact_id: int):
 def search_partners():
     """Autocomplete options for partner pickers (HTMX)."""
     q = _q()
-    if not q:
-        abort(400)
-    stmt = access.visible(sa.select(Partner), Partner, current_user).where(
-        Partner.name_search.like(search_pattern(q), escape="\\")).order_by(Partner.name_search).limit(10)
+    stmt = access.visible(sa.select(Partner), Partner, current_user)
+    if q:  # an emptied search box lists the first partners again
+        stmt = stmt.where(Partner.name_search.like(search_pattern(q), escape="\\"))
+    stmt = stmt.order_by(Partner.name_search, Partner.id).limit(10 if q else 50)
     return render("partners/_options.html", partners=db.session.scalars(stmt).all())
