@@ -302,3 +302,25 @@ def test_users_me(api, sales):
     assert r.status_code == 200
     assert {k: r.json[k] for k in ("email", "name", "role")} == {
         "email": sales.email, "name": "Sam Sales", "role": "salesperson"}
+
+
+@pytest.mark.parametrize("name", ["bad\x00name", "x" * 121, "tab\there"])
+def test_user_names_are_checked_everywhere(login, admin, sales, name):
+    client = login(admin)
+    r = client.post("/admin/users/new", data={"email": "n@test.example", "name": name,
+                                              "role": "salesperson", "password": "a-long-enough-secret"})
+    assert r.status_code == 422 and 'data-field-error="name"' in r.get_data(as_text=True)
+    r = client.post(f"/admin/users/{sales.id}", data={"email": sales.email, "name": name,
+                                                      "role": "salesperson", "active": "1"})
+    assert r.status_code == 422 and 'data-field-error="name"' in r.get_data(as_text=True)
+    r = client.post("/profile", data={"name": name})
+    assert r.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(User, sales.id).name == "Sam Sales"
+
+
+def test_token_name_is_cleaned(login, sales):
+    client = login(sales)
+    client.post("/profile/tokens", data={"name": "my\x00script\x07" + "y" * 100})
+    token = db.session.scalar(sa.select(ApiToken))
+    assert token.name.startswith("myscript") and len(token.name) == 80
