@@ -11,7 +11,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     request,
     session,
@@ -30,15 +29,6 @@ from core.plugins import call_each, flatten
 from core.web import render
 
 bp = Blueprint("auth", __name__)
-
-
-@bp.before_app_request
-def _fresh_request_state():
-    """Each request finds its caller anew. In production ``g`` is new at every request;
-    under the test client it lives as long as the pushed application context, so a user
-    signed in by one client would otherwise leak into the next client's requests."""
-    for key in ("_login_user", "api_user", "api_token_touched", "csrf_token"):
-        g.pop(key, None)
 
 
 @login_manager.unauthorized_handler
@@ -110,6 +100,10 @@ def profile():
         name = request.form.get("name", "").strip()
         if not name:
             errors["name"] = [_("This field is required.")]
+        elif len(name) > 120:
+            errors["name"] = [_("Use at most %(n)d characters.", n=120)]
+        elif any(ord(c) < 32 for c in name):
+            errors["name"] = [_("Remove the control characters.")]
         if not errors:
             services.update_user(current_user, name=name, locale=locale, timezone=timezone)
             flash(_("Profile saved."), "success")
@@ -118,7 +112,10 @@ def profile():
                                 .order_by(ApiToken.id.desc())).all()
     panels = [p for _m, p in flatten(call_each("record_panels", record_type="profile",
                                                record=current_user, user=current_user))]
-    return render("auth/profile.html", errors=errors, tokens=tokens, panels=panels,
+    values = request.form.to_dict() if errors else {
+        "name": current_user.name, "locale": current_user.locale or "",
+        "timezone": current_user.timezone or ""}
+    return render("auth/profile.html", errors=errors, tokens=tokens, panels=panels, values=values,
                   timezones=timezone_choices(), new_token=session.pop("new_token", None)), (
         422 if errors else 200)
 
