@@ -61,7 +61,7 @@ def register_menu_entries():
 
 @hookimpl
 def register_reminder_channels():
-    from core.notifications import Channel, notify
+    from core.notifications import Channel, notify, notify_many
 
     def deliver_email(message):
         from core import mail
@@ -80,7 +80,8 @@ def register_reminder_channels():
         mail.send(msg)
 
     return [
-        Channel("notification", str(_l("In-app notification")), notify, transactional=True),
+        Channel("notification", str(_l("In-app notification")), notify, transactional=True,
+                deliver_many=notify_many),
         Channel("email", str(_l("Email")), deliver_email, transactional=False),
     ]
 
