@@ -55,10 +55,25 @@ def event_path(event_id: int) -> str:
     return f"/calendar/events/{event_id}"
 
 
-def build_message(reminder: Reminder, event: Event, user) -> Message:
-    """The reminder as the user reads it: their language and time zone, a link back."""
+def build_message(reminder: Reminder, event: Event, user, cache: dict | None = None) -> Message:
+    """The reminder as the user reads it: their language and time zone, a link back.
+    ``cache`` shares the texts between the recipients of one event who read alike."""
     locale = user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
-    tz = ZoneInfo(user.timezone or current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC"))
+    tz_name = user.timezone or current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC")
+    key = (event.id, locale, tz_name)
+    texts = cache.get(key) if cache is not None else None
+    if texts is None:
+        texts = _texts(event, locale, ZoneInfo(tz_name))
+        if cache is not None:
+            cache[key] = texts
+    title, text, html, link = texts
+    return Message(user_id=user.id, title=title, body=text, url=event_path(event.id), kind="reminder",
+                   key=f"reminder:{reminder.id}", html=html,
+                   extra={"event_id": event.id, "absolute_url": link, "reminder_id": reminder.id,
+                          "message_id": f"<reminder-{reminder.id}@comptoir>"})
+
+
+def _texts(event: Event, locale: str, tz: ZoneInfo) -> tuple[str, str, str, str]:
     base = current_app.config.get("BASE_URL", "").rstrip("/")
     link = base + event_path(event.id)
     with force_locale(locale):
@@ -90,10 +105,7 @@ def build_message(reminder: Reminder, event: Event, user) -> Message:
         + (f"<p style=\"white-space:pre-wrap\">{escape(event.description)}</p>" if event.description else "")
         + f"<p><a href=\"{escape(link)}\">{escape(open_label)}</a></p></body></html>"
     )
-    return Message(user_id=user.id, title=title, body=text, url=event_path(event.id), kind="reminder",
-                   key=f"reminder:{reminder.id}", html=html,
-                   extra={"event_id": event.id, "absolute_url": link, "reminder_id": reminder.id,
-                          "message_id": f"<reminder-{reminder.id}@comptoir>"})
+    return title, text, html, link
 
 
 def requeue_stale(now: datetime) -> int:
@@ -107,7 +119,7 @@ def requeue_stale(now: datetime) -> int:
     return result.rowcount
 
 
-def _claim_batch(now: datetime, known: dict) -> tuple[int, list[Outgoing]]:
+def _claim_batch(now: datetime, known: dict, cache: dict) -> tuple[int, list[Outgoing]]:
     """Claim up to BATCH due reminders; deliver the transactional ones in the same
     transaction; return the others, committed as ``sending``."""
     table = Reminder.__table__
@@ -133,7 +145,7 @@ def _claim_batch(now: datetime, known: dict) -> tuple[int, list[Outgoing]]:
                  sa.orm.joinedload(Reminder.event).joinedload(Event.partner),
                  sa.orm.joinedload(Reminder.event).joinedload(Event.contact))
         .execution_options(populate_existing=True)).unique().all()
-    done, outgoing, sent = [], [], 0
+    done, outgoing, batches = [], [], {}
     for reminder in rows:
         channel = known.get(reminder.channel)
         late = now - reminder.due_at > LATE_AFTER
@@ -141,13 +153,21 @@ def _claim_batch(now: datetime, known: dict) -> tuple[int, list[Outgoing]]:
             done.append({"id": reminder.id, "state": "failed", "late": late,
                          "last_error": f"channel {reminder.channel!r} is not available"})
             continue
-        message = build_message(reminder, reminder.event, reminder.user)
+        message = build_message(reminder, reminder.event, reminder.user, cache)
         if channel.transactional:
-            channel.deliver(message)
+            batches.setdefault(channel.name, []).append(message)
             done.append({"id": reminder.id, "state": "sent", "sent_at": now, "late": late, "last_error": None})
-            sent += 1
         else:
             outgoing.append(Outgoing(reminder.id, now, reminder.attempts, reminder.channel, message))
+    with db.session.no_autoflush:  # the notifications go in one batch at the commit
+        for name, messages in batches.items():
+            channel = known[name]
+            if channel.deliver_many is not None:
+                channel.deliver_many(messages)
+            else:
+                for message in messages:
+                    channel.deliver(message)
+    sent = sum(len(m) for m in batches.values())
     if done:
         db.session.execute(sa.update(Reminder), done)
     db.session.commit()
@@ -189,9 +209,9 @@ def dispatch_reminders(app=None, *, now: datetime | None = None, budget_seconds:
         db.session.commit()  # start from a fresh transaction
         known = channels()
         requeue_stale(now or utcnow())
-        delivered, started = 0, _time.monotonic()
+        delivered, started, cache = 0, _time.monotonic(), {}
         while _time.monotonic() - started < budget_seconds:
-            sent, outgoing = _claim_batch(now or utcnow(), known)
+            sent, outgoing = _claim_batch(now or utcnow(), known, cache)
             delivered += sent
             for item in outgoing:
                 delivered += _send(item, known)
