@@ -69,3 +69,32 @@ def test_create_drag_and_see_on_partner(page, sales, partner):
     page.wait_for_selector("#reminders")
     assert "15 minutes before" in page.inner_text("#reminders")
     assert "Pending" in page.inner_text("#reminders")
+
+
+@pytest.mark.browser
+def test_log_a_call_from_the_partner_panel(page, sales, partner):
+    db.session.commit()
+    sqlite_begin_mode.set("DEFERRED")
+    browser_login(page, sales.email)
+    page.goto(f"/partners/{partner.id}")
+    page.click("#panel-events >> text=Log a call")
+    page.wait_for_selector("#event-form #f-subject")
+    assert page.input_value("#f-partner_id") == str(partner.id)
+    page.fill("#f-subject", "Appel de qualification")
+    page.fill("#f-description", "Intéressé par la gamme pro.")
+    page.click("#event-form button[type=submit]")
+    page.wait_for_selector("#modal", state="hidden")
+    # The panel reloads itself: the call is in the past list, done.
+    page.wait_for_selector("[data-events=past] >> text=Appel de qualification")
+    db.session.rollback()
+    event = db.session.query(Event).one()
+    assert event.status == "done" and event.type == "call" and event.partner_id == partner.id
+    # Errors stay in the modal.
+    page.click("#panel-events >> text=Schedule a meeting")
+    page.wait_for_selector("#event-form #f-subject")
+    page.fill("#f-subject", "Rendez-vous")
+    page.fill("#f-start", "2026-12-10T10:00")
+    page.fill("#f-end", "2026-12-10T09:00")
+    page.click("#event-form button[type=submit]")
+    page.wait_for_selector("[data-field-error=end]")
+    assert page.is_visible("#modal")
