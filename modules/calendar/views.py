@@ -60,12 +60,16 @@ def _parse_local(value: str | None, field: str, errors: dict, all_day: bool = Fa
         if "T" in value:  # a "+01:00" offset decoded from a URL as " 01:00"
             value = value.replace(" ", "+")
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC if all_day else _tz())
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         errors[field] = [_("Not a valid date and time.")]
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC if all_day else _tz())
-    return parsed.astimezone(UTC)
+    if not 1900 < parsed.year < 9000:
+        errors[field] = [_("Not a valid date and time.")]
+        return None
+    return parsed
 
 
 def _int(value) -> int | None:
