@@ -30,7 +30,7 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from core.db import db, is_postgres, sqlite_begin_mode, utcnow
-from core.notifications import Message, channels
+from core.notifications import Message, channels, notify
 from modules.calendar.models import Event, Reminder
 
 log = logging.getLogger("comptoir.calendar.reminders")
@@ -191,7 +191,12 @@ def _send(item: Outgoing, known: dict) -> bool:
                       "due_at": utcnow() + timedelta(seconds=delay)}
             log.warning("reminder %s failed (attempt %s), retry in %ss: %s",
                         item.reminder_id, item.attempts, delay, error)
-        db.session.execute(sa.update(table).where(mine).values(**values))
+        result = db.session.execute(sa.update(table).where(mine).values(**values))
+        if values["state"] == "failed" and result.rowcount == 1 and item.channel != "notification":
+            # Tell the user in the app, in the same transaction (once: a stable key).
+            notify(Message(user_id=item.message.user_id, kind="reminder_failed",
+                           title=_("A reminder could not be sent: %(title)s", title=item.message.title),
+                           body=error, url=item.message.url, key=f"reminder-failed:{item.reminder_id}"))
         db.session.commit()
         return False
     now = utcnow()
