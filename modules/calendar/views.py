@@ -130,7 +130,9 @@ def events_json():
     for event in db.session.scalars(stmt).unique():
         editable = event.status == "planned" and services.can(current_user, "update", event)
         item = {
-            "id": str(event.id), "title": event.subject, "url": url_for("calendar.show_event", event_id=event.id),
+            "id": str(event.id),
+            "title": event.subject if event.organizer_id == current_user.id or who == "me"
+            else f"{event.subject} · {event.organizer.name}", "url": url_for("calendar.show_event", event_id=event.id),
             "allDay": event.all_day, "editable": editable,
             "classNames": [f"ev-{event.type}", f"ev-{event.status}"],
             "extendedProps": {"type": event.type, "status": event.status, "version": event.version,
