@@ -119,7 +119,7 @@ def requeue_stale(now: datetime) -> int:
     return result.rowcount
 
 
-def _claim_batch(now: datetime, known: dict, cache: dict) -> tuple[int, list[Outgoing]]:
+def _claim_batch(now: datetime, known: dict, cache: dict) -> tuple[int, list[Outgoing], int]:
     """Claim up to BATCH due reminders; deliver the transactional ones in the same
     transaction; return the others, committed as ``sending``."""
     table = Reminder.__table__
@@ -131,14 +131,14 @@ def _claim_batch(now: datetime, known: dict, cache: dict) -> tuple[int, list[Out
     ids = db.session.scalars(stmt).all()
     if not ids:
         db.session.commit()
-        return 0, []
+        return 0, [], 0
     claimed = db.session.scalars(
         sa.update(table).where(table.c.id.in_(ids), table.c.state == "pending")
         .values(state="sending", claimed_at=now, attempts=table.c.attempts + 1)
         .returning(table.c.id)).all()
     if not claimed:
         db.session.commit()
-        return 0, []
+        return 0, [], 0
     rows = db.session.scalars(
         sa.select(Reminder).where(Reminder.id.in_(claimed))
         .options(sa.orm.joinedload(Reminder.user),
@@ -171,7 +171,7 @@ def _claim_batch(now: datetime, known: dict, cache: dict) -> tuple[int, list[Out
     if done:
         db.session.execute(sa.update(Reminder), done)
     db.session.commit()
-    return sent, outgoing
+    return sent, outgoing, len(claimed)
 
 
 def _send(item: Outgoing, known: dict) -> bool:
@@ -216,11 +216,11 @@ def dispatch_reminders(app=None, *, now: datetime | None = None, budget_seconds:
         requeue_stale(now or utcnow())
         delivered, started, cache = 0, _time.monotonic(), {}
         while _time.monotonic() - started < budget_seconds:
-            sent, outgoing = _claim_batch(now or utcnow(), known, cache)
+            sent, outgoing, claimed = _claim_batch(now or utcnow(), known, cache)
             delivered += sent
             for item in outgoing:
                 delivered += _send(item, known)
-            if sent == 0 and not outgoing:
+            if claimed < BATCH:
                 break
         return delivered
     finally:
