@@ -171,10 +171,10 @@ def _register_request_hooks(app: Flask, registry) -> None:
 
     @app.before_request
     def _before():
-        # A request never inherits the signed-in user of another one (tests run many
-        # requests, from several clients, inside one app context and so one ``g``).
-        g.pop("_login_user", None)
-        g.pop("api_user", None)
+        # A request never inherits the signed-in user or CSRF token of another one (tests
+        # run many requests, from several clients, inside one app context and one ``g``).
+        for name in ("_login_user", "api_user", app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):
+            g.pop(name, None)
         sqlite_begin_mode.set("DEFERRED" if request.method in SAFE_METHODS else "IMMEDIATE")
         registry.refresh()
         blueprint = request.blueprint
