@@ -112,6 +112,19 @@ def edit_product(product_id: int):
     return _product_form(access.get_or_404(Product, product_id, current_user, "update"))
 
 
+@bp.post("/sales/products/<int:product_id>/delete")
+def delete_product(product_id: int):
+    product = access.get_or_404(Product, product_id, current_user, "delete")
+    code = product.code
+    try:
+        services.delete_product(product, by=current_user)
+    except Conflict as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("sales.edit_product", product_id=product_id), 303)
+    flash(_("Product %(code)s deleted.", code=code), "success")
+    return redirect(url_for("sales.list_products"), 303)
+
+
 # --- order list ------------------------------------------------------------------------
 
 @bp.get("/sales/orders")
