@@ -6,7 +6,7 @@ from typing import Literal
 
 import sqlalchemy as sa
 from flask import url_for
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from core import access, module_admin
 from core.api import (
@@ -43,6 +43,10 @@ def openapi():
 # --- users ----------------------------------------------------------------------------
 
 class UserOut(Out):
+    """A user; modules add fields through ``prepare_user_json``."""
+
+    model_config = ConfigDict(from_attributes=True, extra="allow")
+
     id: int
     email: str
     name: str
