@@ -77,6 +77,13 @@ def record_panels(record_type, record, user):
 
 
 @hookimpl
+def home_panels(user):
+    from modules.sales.views import home_panel
+
+    return home_panel(user)
+
+
+@hookimpl
 def register_demo_data():
     from modules.sales.demo import load_sales_demo
 
