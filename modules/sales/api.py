@@ -68,6 +68,13 @@ def patch_product(product_id: int, data: ProductPatch):
     return services.update_product(product, values, by=user, version=version)
 
 
+@api.operation("/products/<int:product_id>", "DELETE", summary="Delete an unused product (managers)",
+               status=204)
+def delete_product(product_id: int):
+    user = api_user()
+    services.delete_product(access.get_or_404(Product, product_id, user, "delete"), by=user)
+
+
 # --- orders ---------------------------------------------------------------------------
 
 ORDER_SORT = {"number": SaleOrder.number, "created_at": SaleOrder.created_at,
