@@ -88,3 +88,9 @@ def test_lead_patch_api(api, manager, make_lead):
     assert client.get("/leads?status=converted").json["total"] == 1
     assert client.get("/leads?assigned_to=me").json["total"] == 0
     assert client.get("/leads?status=bogus").status_code == 400
+
+
+def test_home_panel(login, sales, make_lead):
+    make_lead("new")
+    html = login(sales).get("/").get_data(as_text=True)
+    assert 'id="panel-crm-home"' in html and "Open pipeline" in html
