@@ -94,3 +94,11 @@ def test_home_panel(login, sales, make_lead):
     make_lead("new")
     html = login(sales).get("/").get_data(as_text=True)
     assert 'id="panel-crm-home"' in html and "Open pipeline" in html
+
+
+def test_openapi_lists_crm_operations(client):
+    doc = client.get("/api/v1/openapi.json").json
+    for path in ("/api/v1/leads", "/api/v1/leads/{lead_id}/convert", "/api/v1/lost-reasons",
+                 "/api/v1/lead-sources", "/api/v1/opportunity-stages",
+                 "/api/v1/opportunities/forecast", "/api/v1/opportunities/{opp_id}/lose"):
+        assert path in doc["paths"], path
