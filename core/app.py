@@ -8,7 +8,6 @@ from pathlib import Path
 
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
-from flask_login import current_user
 
 from core import __version__
 from core.db import configure_engine, db, sqlite_begin_mode
@@ -48,6 +47,12 @@ def create_app(config: dict | None = None) -> Flask:
         from core.plugins import call_each
 
         call_each("on_startup", safe=True, app=app)
+    if app.config.get("SCHEDULER_EMBEDDED") and not app.testing and (
+            not app.debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"):
+        # Only for the development server (`make run`); production runs `comptoir scheduler`.
+        from core.scheduler import start_embedded
+
+        start_embedded(app)
     return app
 
 
@@ -139,9 +144,10 @@ def _register_blueprints(app: Flask, registry) -> None:
     from core.api.views import api as core_api
     from core.auth.views import bp as auth_bp
     from core.partners.views import bp as partners_bp
+    from core.web.settings_views import bp as settings_bp
     from core.web.views import bp as web_bp
 
-    for blueprint in (web_bp, auth_bp, partners_bp, core_api):
+    for blueprint in (web_bp, auth_bp, partners_bp, settings_bp, core_api):
         app.register_blueprint(blueprint)
     for module_name, impl in registry.all_impls("register_blueprints"):
         if module_name == "core":
@@ -165,6 +171,10 @@ def _register_request_hooks(app: Flask, registry) -> None:
 
     @app.before_request
     def _before():
+        # A request never inherits the signed-in user of another one (tests run many
+        # requests, from several clients, inside one app context and so one ``g``).
+        g.pop("_login_user", None)
+        g.pop("api_user", None)
         sqlite_begin_mode.set("DEFERRED" if request.method in SAFE_METHODS else "IMMEDIATE")
         registry.refresh()
         blueprint = request.blueprint
@@ -208,7 +218,6 @@ def _register_request_hooks(app: Flask, registry) -> None:
         return shell_context()
 
     register_error_handlers(app)
-    _ = current_user
 
 
 def _register_cli(app: Flask, registry) -> None:

@@ -56,6 +56,8 @@ def register_menu_entries():
                   allowed=lambda user: user.is_admin),
         MenuEntry(_l("Modules"), "web.modules", icon="puzzle", order=910,
                   allowed=lambda user: user.is_admin),
+        MenuEntry(_l("Settings"), "settings.edit", icon="sliders", order=920,
+                  allowed=lambda user: user.is_admin),
     ]
 
 
@@ -73,13 +75,15 @@ def register_reminder_channels():
             return
         msg = mail.build_message(
             user.email, message.title, message.body or message.title, message.html,
-            message_id=f"<{message.key}@comptoir>" if message.key else None,
+            message_id=message.extra.get("message_id") or (
+                # A stable Message-ID; ":" is not allowed in its left part (RFC 5322).
+                f"<{message.key.replace(':', '.')}@comptoir>" if message.key else None),
         )
         mail.send(msg)
 
     return [
-        Channel("notification", str(_l("In-app notification")), notify, transactional=True),
-        Channel("email", str(_l("Email")), deliver_email, transactional=False),
+        Channel("notification", _l("In-app notification"), notify, transactional=True),
+        Channel("email", _l("Email"), deliver_email, transactional=False),
     ]
 
 

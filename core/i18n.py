@@ -14,7 +14,7 @@ from flask_login import current_user
 
 def select_locale() -> str:
     languages = list(current_app.config["LANGUAGES"])
-    if not has_request_context():  # CLI, scheduler, services called from tests
+    if not has_request_context():
         return current_app.config.get("BABEL_DEFAULT_LOCALE", languages[0])
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale

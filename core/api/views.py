@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import sqlalchemy as sa
-from flask import url_for
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from core import access, module_admin
 from core.api import (
@@ -43,6 +42,10 @@ def openapi():
 # --- users ----------------------------------------------------------------------------
 
 class UserOut(Out):
+    """A user; modules add fields through ``prepare_user_json``."""
+
+    model_config = ConfigDict(from_attributes=True, extra="allow")
+
     id: int
     email: str
     name: str
@@ -295,4 +298,3 @@ def read_notification(notification_id: int):
     return notification
 
 
-_ = url_for

@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -11,12 +24,39 @@ from core.auth import services
 from core.auth.models import ROLES, ApiToken, User
 from core.db import db
 from core.errors import ValidationError
-from core.extensions import limiter
+from core.extensions import is_htmx, limiter, login_manager
 from core.i18n import timezone_choices, valid_timezone
 from core.plugins import call_each, flatten
 from core.web import render
 
 bp = Blueprint("auth", __name__)
+
+
+@bp.before_app_request
+def _fresh_request_state():
+    """Each request finds its caller anew. In production ``g`` is new at every request;
+    under the test client it lives as long as the pushed application context, so a user
+    signed in by one client would otherwise leak into the next client's requests."""
+    for key in ("_login_user", "api_user", "api_token_touched", "csrf_token"):
+        g.pop(key, None)
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    """Signed out: pages go to the sign-in page, htmx is told to go there (a redirect
+    followed inside an XHR would paste the sign-in page into the fragment)."""
+    if request.path.startswith("/api/"):
+        from core.api import ApiError
+
+        raise ApiError(401, "Unauthorized", "Send 'Authorization: Bearer <token>'.")
+    if is_htmx():
+        current = request.headers.get("HX-Current-URL", "")
+        target = urlsplit(current).path if current else request.full_path.rstrip("?")
+        response = Response(status=401)
+        response.headers["HX-Redirect"] = url_for("auth.login", next=target or None)
+        return response
+    flash(str(current_app.login_manager.login_message), "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
 def _safe_next(target: str | None) -> str:
@@ -94,7 +134,7 @@ def change_password():
     except ValidationError as exc:
         flash(" ".join(exc.errors.get("password", [exc.message])), "error")
         return redirect(url_for("auth.profile"), 303)
-    login_user(current_user)  # keep this session, the others end
+    login_user(current_user._get_current_object())  # keep this session, the others end
     flash(_("Password changed; your other sessions are signed out."), "success")
     return redirect(url_for("auth.profile"), 303)
 

@@ -11,6 +11,7 @@ from core import access, timeline
 from core.auth.models import User
 from core.db import db
 from core.errors import Conflict, ValidationError
+from core.exports import csv_response
 from core.partners import services
 from core.partners.models import Contact, Partner
 from core.partners.schemas import ContactIn, PartnerIn
@@ -64,6 +65,34 @@ def list_partners():
     page = paginate(stmt, int_arg("page", 1), 25)
     return render("partners/list.html", fragment="results", page=page, q=q,
                   partner_type=partner_type, salesperson=salesperson, sort=sort, users=_users())
+
+
+def _partner_filters(stmt):
+    q = request.args.get("q", "").strip()[:100]
+    if q:
+        pattern = search_pattern(q)
+        stmt = stmt.where(sa.or_(Partner.name_search.like(pattern, escape="\\"),
+                                 sa.func.lower(Partner.email).like(pattern, escape="\\"),
+                                 sa.func.lower(Partner.city).like(pattern, escape="\\")))
+    if request.args.get("type") in ("prospect", "customer"):
+        stmt = stmt.where(Partner.partner_type == request.args["type"])
+    return stmt
+
+
+@bp.get("/partners/export.csv")
+def export_partners():
+    stmt = _partner_filters(access.visible(sa.select(Partner), Partner, current_user))
+    stmt = stmt.order_by(Partner.name_search, Partner.id)
+    header = ["id", "name", "kind", "partner_type", "email", "phone", "website", "street", "city",
+              "postal_code", "country", "salesperson_id"]
+    return csv_response("partners.csv", header, stmt, lambda p: [getattr(p, f) for f in header])
+
+
+@bp.get("/contacts/export.csv")
+def export_contacts():
+    stmt = access.visible(sa.select(Contact), Contact, current_user).order_by(Contact.name_search, Contact.id)
+    header = ["id", "partner_id", "first_name", "last_name", "email", "phone", "job_title"]
+    return csv_response("contacts.csv", header, stmt, lambda c: [getattr(c, f) for f in header])
 
 
 @bp.route("/partners/new", methods=["GET", "POST"])
