@@ -94,7 +94,9 @@ def change_password():
     except ValidationError as exc:
         flash(" ".join(exc.errors.get("password", [exc.message])), "error")
         return redirect(url_for("auth.profile"), 303)
-    login_user(current_user)  # keep this session, the others end
+    # The user object, not the proxy: login_user(current_user) makes current_user resolve to
+    # itself, an endless recursion that killed the worker (segmentation fault).
+    login_user(current_user._get_current_object())  # keep this session, the others end
     flash(_("Password changed; your other sessions are signed out."), "success")
     return redirect(url_for("auth.profile"), 303)
 
