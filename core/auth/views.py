@@ -50,6 +50,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    # Sessions live in signed cookies: clearing this one is not enough, a copy of it (or of
+    # the remember cookie) would still sign in. A new nonce ends every session of the user.
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
