@@ -115,7 +115,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
     else:
         try:
             payload = json.loads(request.get_data(as_text=True))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: deeply nested arrays/objects
             raise ApiError(400, "Malformed JSON", "The request body is not valid JSON.") from None
     if not isinstance(payload, dict):
         raise ApiError(400, "Malformed JSON", "The request body must be a JSON object.")
