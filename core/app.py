@@ -16,7 +16,7 @@ from core.extensions import babel, csrf, limiter, login_manager
 
 log = logging.getLogger("comptoir")
 
-DEFAULT_SECRET = "dev-insecure-change-me"  # noqa: S105
+DEFAULT_SECRET = "dev-insecure-change-me"  # noqa: S105 - dev-only key, refused outside debug/testing  # nosec B105
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
