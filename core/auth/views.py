@@ -20,7 +20,11 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """A local path to go to after sign-in, else home. Control characters and whitespace
+    are refused: browsers drop tabs and newlines from URLs, so ``/\t/evil.example`` would
+    become ``//evil.example`` (another site), and a newline cannot go in a header."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)):
         return target
     return url_for("web.home")
 
