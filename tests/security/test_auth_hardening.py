@@ -128,3 +128,22 @@ def test_login_is_rate_limited(app, sales):
                     environ_base={"REMOTE_ADDR": "203.0.113.10"})
     assert r.status_code == 303
     limiter.reset()
+
+
+@pytest.mark.parametrize("target", [
+    "//evil.example", "/\\evil.example", "https://evil.example", "/%5cevil.example",
+    "/%09/evil.example",  # found: the tab was dropped, Location became //evil.example
+    "/%0a/evil.example", "/%0d%0a/evil.example",  # found: a newline in the header was a 500
+    "/%00/evil.example", "/ /evil.example", "javascript:alert(1)",
+])
+def test_sign_in_never_redirects_to_another_site(app, sales, target):
+    r = app.test_client().post(f"/login?next={target}",
+                               data={"email": sales.email, "password": PASSWORD})
+    assert r.status_code == 303
+    assert r.headers["Location"] == "/"
+
+
+def test_sign_in_follows_a_local_next(app, sales):
+    r = app.test_client().post("/login?next=/partners%3Fq%3Dx",
+                               data={"email": sales.email, "password": PASSWORD})
+    assert r.status_code == 303 and r.headers["Location"] == "/partners?q=x"
