@@ -149,3 +149,29 @@ def test_page_contact_forms(login, sales, partner):
         check(client.post(url, data=form), before, (303, 409))
 
     run()
+
+
+ACCOUNT_FORMS = {
+    "/profile": ["name", "locale", "timezone"],
+    "/profile/password": ["current_password", "new_password"],
+    "/profile/tokens": ["name"],
+    "/admin/users/new": ["email", "name", "role", "password"],
+    "/admin/users/{me}": ["email", "name", "role", "active"],  # a new password would sign out
+    "/admin/users/{other}": ["email", "name", "role", "active", "password"],
+    "/login": ["email", "password", "remember"],
+}
+
+
+def test_account_forms(app, login, admin, sales):
+    client = login(admin)
+
+    @SETTINGS
+    @given(url=st.sampled_from(sorted(ACCOUNT_FORMS)), data=st.data())
+    def run(url, data):
+        names = ACCOUNT_FORMS[url]
+        form = data.draw(st.dictionaries(st.sampled_from(names), FORM_VALUES, max_size=len(names)))
+        r = client.post(url.format(me=admin.id, other=sales.id), data=form)
+        assert r.status_code < 500, (url, form, r.status_code)
+
+    run()
+    assert client.get("/partners").status_code == 200  # still signed in: the run was real
