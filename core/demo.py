@@ -8,7 +8,7 @@ from flask import current_app
 
 from core.db import db
 
-DEMO_PASSWORD = "comptoir-demo-2026"
+DEMO_PASSWORD = "comptoir-demo-2026"  # the documented demo password  # nosec B105
 DEMO_USERS = [
     ("admin@comptoir.example", "Alice Admin", "admin"),
     ("manager@comptoir.example", "Marc Manager", "manager"),
