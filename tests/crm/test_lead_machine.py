@@ -56,16 +56,15 @@ def _service(action, lead, by, other):
 @pytest.mark.parametrize("action", ACTIONS)
 def test_service(make_lead, manager, sales, status, action):
     lead = make_lead(status, assigned_to=None)
-    lead_id = lead.id
-    before = _snapshot(lead_id)
+    before = _snapshot(lead.id)
     expected = EXPECTED.get((action, status), "conflict")
     if expected == "conflict":
         with pytest.raises(Conflict):
             _service(action, lead, manager, sales)
-        assert _snapshot(lead_id) == before
+        assert _snapshot(lead.id) == before
         return
     _service(action, lead, manager, sales)
-    row, entries = _snapshot(lead_id)
+    row, entries = _snapshot(lead.id)
     if expected is None:
         assert row is None
         return
@@ -94,7 +93,7 @@ def _api_call(client, action, lead_id, other):
 @pytest.mark.parametrize("action", ACTIONS)
 def test_api(make_lead, manager, sales, api, status, action):
     lead = make_lead(status)
-    lead_id = lead.id  # the object expires after each request (and may be deleted)
+    lead_id = lead.id
     client = api(manager)
     before = _snapshot(lead_id)
     response = _api_call(client, action, lead_id, sales)
@@ -130,7 +129,7 @@ def _page_call(client, action, lead_id, other):
 @pytest.mark.parametrize("action", ACTIONS)
 def test_pages(make_lead, manager, sales, login, status, action):
     lead = make_lead(status)
-    lead_id = lead.id  # the object expires after each request (and may be deleted)
+    lead_id = lead.id
     client = login(manager)
     before = _snapshot(lead_id)
     response = _page_call(client, action, lead_id, sales)

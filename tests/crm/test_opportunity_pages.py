@@ -102,3 +102,25 @@ def test_openapi_lists_crm_operations(client):
                  "/api/v1/lead-sources", "/api/v1/opportunity-stages",
                  "/api/v1/opportunities/forecast", "/api/v1/opportunities/{opp_id}/lose"):
         assert path in doc["paths"], path
+
+
+def test_activity_by_salesperson(login, manager, sales, sales2):
+    from datetime import timedelta
+
+    from core.db import utcnow
+    from modules.calendar.models import Event
+    from modules.crm.services import dashboard
+
+    now = utcnow()
+    for organizer, kind, status in ((sales, "call", "done"), (sales, "call", "planned"),
+                                    (sales, "meeting", "done"), (sales, "call", "cancelled"),
+                                    (sales2, "meeting", "done"), (sales2, "task", "done")):
+        db.session.add(Event(type=kind, subject="x", start=now, end=now + timedelta(hours=1),
+                             status=status, organizer_id=organizer.id))
+    db.session.commit()
+    rows = {r["name"]: r for r in dashboard.activity_by_salesperson(manager)}
+    assert rows[sales.name] == {"name": sales.name, "call": 2, "meeting": 1}
+    assert rows[sales2.name] == {"name": sales2.name, "call": 0, "meeting": 1}
+    mine = dashboard.activity_by_salesperson(sales)
+    assert [r["name"] for r in mine] == [sales.name]
+    assert 'id="activity"' in login(manager).get("/crm/").get_data(as_text=True)
