@@ -1,5 +1,6 @@
 # Comptoir: `make run` (demo app on SQLite) and `make test` (every test).
 PYTHON ?= python3.11
+JOBS ?= 2
 VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := core.app:create_app
@@ -49,7 +50,7 @@ run: setup
 
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
 	$(BIN)/pip install --quiet --no-deps -e examples/comptoir-webhooks
 	$(BIN)/python -m pytest examples/comptoir-webhooks/tests
 
