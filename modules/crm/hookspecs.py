@@ -10,8 +10,7 @@ from core.plugins import hookspec
 
 @hookspec
 def on_lead_converted(lead: Any, partner: Any, contact: Any, by: Any) -> None:
-    """A lead was converted into ``partner`` and ``contact`` (contact may be None), inside
-    the conversion's transaction: re-point what linked to the lead; raising rolls it back."""
+    """A lead was converted into ``partner`` and ``contact`` (inside the transaction)."""
 
 
 @hookspec

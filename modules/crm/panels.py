@@ -12,6 +12,7 @@ from core import access
 from core.db import db
 from core.web import Panel
 from modules.crm.models import Lead, Opportunity
+from modules.crm.services.leads import STATUS_LABELS
 
 
 def _html(template: str, **context) -> Markup:
@@ -49,3 +50,13 @@ def for_record(record_type: str, record, user) -> list[Panel] | None:
             and access.can(user, "create", model=Opportunity)),
             order=20, id="opportunities", count=len(opps))]
     return None
+
+
+def home(user) -> Panel:
+    """The user's leads by status and open pipeline, on the home page."""
+    from modules.crm.services import dashboard, opportunities
+
+    statuses = dashboard.leads_by_status(user)
+    pipeline = opportunities.pipeline_by_stage(user, open_only=True)
+    return Panel(_("Sales"), _html("crm/panels/home.html", statuses=statuses, pipeline=pipeline,
+                                   labels=STATUS_LABELS), order=10, id="crm-home")
