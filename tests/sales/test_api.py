@@ -177,4 +177,4 @@ def test_delete_product(api, manager, sales, product, make_order):
 
 @pytest.mark.parametrize("url", ["/orders?q=%00", "/products?q=a%00b"])
 def test_nul_in_search_is_harmless(api, sales, url):
-    assert api(sales).get(url).status_code == 200
+    assert api(sales).get(url).status_code in (200, 400)  # dropped, or refused by the core
