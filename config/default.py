@@ -59,6 +59,7 @@ MAIL_TIMEOUT = 10
 
 # Passwords.
 PASSWORD_MIN_LENGTH = 10
+PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - werkzeug scrypt (N=32768, r=8, p=1)
 
 # Lists.
 PAGE_SIZE = 25

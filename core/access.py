@@ -38,17 +38,14 @@ def _rules() -> dict[type, AccessRule]:
 
     from core.plugins import call_each, flatten
 
-    cache = current_app.extensions["comptoir"]
-    key = ("access_rules", cache.active)
-    rules = getattr(cache, "_access_cache", None)
-    if rules is None or rules[0] != key:
-        table = {
-            rule.model: rule
-            for _module, rule in flatten(call_each("register_access_rules", safe=False))
-        }
-        cache._access_cache = (key, table)
-        return table
-    return rules[1]
+    registry = current_app.extensions["comptoir"]
+    registry._check_plugins()
+    rules = registry.cache.get("access_rules")
+    if rules is None:
+        rules = {rule.model: rule
+                 for _module, rule in flatten(call_each("register_access_rules", safe=False))}
+        registry.cache["access_rules"] = rules
+    return rules
 
 
 def rule_for(model: type) -> AccessRule:

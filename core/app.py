@@ -8,7 +8,6 @@ from pathlib import Path
 
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
-from flask_login import current_user
 
 from core import __version__
 from core.db import configure_engine, db, sqlite_begin_mode
@@ -16,7 +15,7 @@ from core.extensions import babel, csrf, limiter, login_manager
 
 log = logging.getLogger("comptoir")
 
-DEFAULT_SECRET = "dev-insecure-change-me"  # noqa: S105
+DEFAULT_SECRET = "dev-insecure-change-me"  # noqa: S105 - dev-only key, refused outside debug/testing  # nosec B105
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -48,6 +47,12 @@ def create_app(config: dict | None = None) -> Flask:
         from core.plugins import call_each
 
         call_each("on_startup", safe=True, app=app)
+    if app.config.get("SCHEDULER_EMBEDDED") and not app.testing and (
+            not app.debug or os.environ.get("WERKZEUG_RUN_MAIN") == "true"):
+        # Only for the development server (`make run`); production runs `comptoir scheduler`.
+        from core.scheduler import start_embedded
+
+        start_embedded(app)
     return app
 
 
@@ -139,9 +144,10 @@ def _register_blueprints(app: Flask, registry) -> None:
     from core.api.views import api as core_api
     from core.auth.views import bp as auth_bp
     from core.partners.views import bp as partners_bp
+    from core.web.settings_views import bp as settings_bp
     from core.web.views import bp as web_bp
 
-    for blueprint in (web_bp, auth_bp, partners_bp, core_api):
+    for blueprint in (web_bp, auth_bp, partners_bp, settings_bp, core_api):
         app.register_blueprint(blueprint)
     for module_name, impl in registry.all_impls("register_blueprints"):
         if module_name == "core":
@@ -205,6 +211,8 @@ def _register_request_hooks(app: Flask, registry) -> None:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
+    app.wsgi_app = _SecureCookies(app.wsgi_app)
+
     @app.context_processor
     def _shell_context():
         from core.web.shell import shell_context
@@ -212,7 +220,27 @@ def _register_request_hooks(app: Flask, registry) -> None:
         return shell_context()
 
     register_error_handlers(app)
-    _ = current_user
+
+
+class _SecureCookies:
+    """Over HTTPS every cookie is Secure, even when SESSION_COOKIE_SECURE and
+    REMEMBER_COOKIE_SECURE were left False (set them True anyway behind a proxy). A WSGI
+    wrapper, because the session and remember cookies are written after ``after_request``."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def start(status, headers, exc_info=None):
+            headers = [(name, value + "; Secure" if name.lower() == "set-cookie" and "secure" not in {
+                part.strip().lower() for part in value.split(";")[1:]} else value)
+                for name, value in headers]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
 
 
 def _register_cli(app: Flask, registry) -> None:

@@ -21,7 +21,10 @@ def main():
 
 
 def register_core_commands(app) -> None:
-    for command in (db_group, users_group, modules_group, demo_command, scheduler_command):
+    from core.plugin_new import plugins_group
+
+    for command in (db_group, users_group, modules_group, demo_command, scheduler_command,
+                    plugins_group):
         app.cli.add_command(command)
 
 

@@ -56,6 +56,8 @@ def register_menu_entries():
                   allowed=lambda user: user.is_admin),
         MenuEntry(_l("Modules"), "web.modules", icon="puzzle", order=910,
                   allowed=lambda user: user.is_admin),
+        MenuEntry(_l("Settings"), "settings.edit", icon="sliders", order=920,
+                  allowed=lambda user: user.is_admin),
     ]
 
 
@@ -80,9 +82,9 @@ def register_reminder_channels():
         mail.send(msg)
 
     return [
-        Channel("notification", str(_l("In-app notification")), notify, transactional=True,
+        Channel("notification", _l("In-app notification"), notify, transactional=True,
                 deliver_many=notify_many),
-        Channel("email", str(_l("Email")), deliver_email, transactional=False),
+        Channel("email", _l("Email"), deliver_email, transactional=False),
     ]
 
 

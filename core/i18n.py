@@ -14,14 +14,16 @@ from flask_login import current_user
 
 def select_locale() -> str:
     languages = list(current_app.config["LANGUAGES"])
-    if not has_request_context():  # CLI, scheduler jobs: the default (or force_locale)
-        return current_app.config.get("BABEL_DEFAULT_LOCALE") or languages[0]
+    if not has_request_context():
+        return current_app.config.get("BABEL_DEFAULT_LOCALE", languages[0])
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     return request.accept_languages.best_match(languages) or languages[0]
 
 
 def select_timezone() -> str | None:
+    if not has_request_context():
+        return None
     if current_user and current_user.is_authenticated and current_user.timezone:
         return current_user.timezone
     return None

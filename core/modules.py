@@ -203,6 +203,9 @@ class ModuleRegistry:
         self._callers: dict[str, pluggy.HookCaller] = {}
         self._impls: dict[str, list] = {}
         self.hook_failures: dict[str, str] = {}
+        self._plugin_count = 0
+        #: derived data (access rules...) valid for the current active set and plugins.
+        self.cache: dict = {}
 
     # --- loading -----------------------------------------------------------------
 
@@ -247,7 +250,7 @@ class ModuleRegistry:
             if caller.has_spec():
                 continue
             for impl in caller.get_hookimpls():
-                if impl.hookimpl_config.optionalhook:
+                if impl.optionalhook:
                     continue
                 module = self.modules.get(impl.plugin_name)
                 if module is not None:
@@ -272,7 +275,12 @@ class ModuleRegistry:
         return self._active
 
     def is_active(self, name: str) -> bool:
-        return name == "core" or name in self._active
+        """Modules by their state; the core, and plugin objects registered by hand (tests,
+        names that are not modules), always."""
+        root = name.split(".")[0]
+        if root in self._active:
+            return True
+        return root == "core" or root not in self.modules
 
     def refresh(self, force: bool = False) -> None:
         """Re-read the module states if the serial moved (at most once per interval)."""
@@ -310,19 +318,26 @@ class ModuleRegistry:
             self._active = active
             self._callers.clear()
             self._impls.clear()
+            self.cache.clear()
             log.info("active modules: %s", ", ".join(sorted(active)) or "(none)")
 
     # --- hooks --------------------------------------------------------------------
 
     def _inactive_plugins(self) -> list:
-        return [
-            m.plugin
-            for m in self.modules.values()
-            if m.plugin is not None and m.name not in self._active
-            and self.pm.is_registered(m.plugin)
-        ]
+        return [plugin for name, plugin in self.pm.list_name_plugin()
+                if plugin is not None and not self.is_active(name)]
+
+    def _check_plugins(self) -> None:
+        """Plugins registered or removed by hand (tests) invalidate the caches."""
+        count = len(self.pm.get_plugins())
+        if count != self._plugin_count:
+            self._plugin_count = count
+            self._callers.clear()
+            self._impls.clear()
+            self.cache.clear()
 
     def caller(self, name: str) -> pluggy.HookCaller:
+        self._check_plugins()
         caller = self._callers.get(name)
         if caller is None:
             caller = self.pm.subset_hook_caller(name, self._inactive_plugins())
@@ -331,6 +346,7 @@ class ModuleRegistry:
 
     def active_impls(self, name: str) -> list[tuple[str, object]]:
         """(module name, HookImpl) of active implementations, core first, in load order."""
+        self._check_plugins()
         impls = self._impls.get(name)
         if impls is None:
             rank = {n: i for i, n in enumerate(["core", *self.order])}

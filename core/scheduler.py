@@ -37,7 +37,7 @@ def collect_jobs(app) -> list[tuple[str, Job]]:
     for module_name, impl in registry.all_impls("register_jobs"):
         try:
             for job in impl.function() or []:
-                jobs.append((module_name, job))
+                jobs.append((module_name.split(".")[0], job))
         except Exception:
             log.exception("module %s: register_jobs failed", module_name)
     return jobs
@@ -79,14 +79,22 @@ def run_blocking(app) -> None:
     scheduler = BlockingScheduler(timezone=app.config.get("SCHEDULER_TIMEZONE", "UTC"))
     configure(scheduler, app)
 
+    from apscheduler.events import EVENT_SCHEDULER_STARTED
+
     def stop(signum, _frame):
         log.info("signal %s: stopping the scheduler", signum)
-        scheduler.shutdown(wait=False)
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
+        else:
+            raise SystemExit(0)
 
+    def started(_event):
+        log.info("scheduler started")
+        print("Comptoir scheduler running; Ctrl-C to stop.", flush=True)
+
+    scheduler.add_listener(started, EVENT_SCHEDULER_STARTED)
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    log.info("scheduler started")
-    print("Comptoir scheduler running; Ctrl-C to stop.", flush=True)
     scheduler.start()
 
 

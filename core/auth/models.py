@@ -11,7 +11,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.db import TimestampMixin, UTCDateTime, db, utcnow
 
-ROLES = ("admin", "manager", "salesperson")
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's "translate later" marker
+    """Mark a string for extraction; templates translate it with ``_(role)``."""
+    return message
+
+
+ROLES = (N_("admin"), N_("manager"), N_("salesperson"))
 
 
 class User(UserMixin, TimestampMixin, db.Model):
@@ -38,7 +44,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     __table_args__ = (sa.CheckConstraint("role IN ('admin', 'manager', 'salesperson')", name="role"),)
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        from flask import current_app
+
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
         self.session_nonce = secrets.token_hex(16)
 
     def check_password(self, password: str) -> bool:

@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -11,7 +23,7 @@ from core.auth import services
 from core.auth.models import ROLES, ApiToken, User
 from core.db import db
 from core.errors import ValidationError
-from core.extensions import limiter
+from core.extensions import is_htmx, limiter, login_manager
 from core.i18n import timezone_choices, valid_timezone
 from core.plugins import call_each, flatten
 from core.web import render
@@ -19,8 +31,30 @@ from core.web import render
 bp = Blueprint("auth", __name__)
 
 
+@login_manager.unauthorized_handler
+def _unauthorized():
+    """Signed out: pages go to the sign-in page, htmx is told to go there (a redirect
+    followed inside an XHR would paste the sign-in page into the fragment)."""
+    if request.path.startswith("/api/"):
+        from core.api import ApiError
+
+        raise ApiError(401, "Unauthorized", "Send 'Authorization: Bearer <token>'.")
+    if is_htmx():
+        current = request.headers.get("HX-Current-URL", "")
+        target = urlsplit(current).path if current else request.full_path.rstrip("?")
+        response = Response(status=401)
+        response.headers["HX-Redirect"] = url_for("auth.login", next=target or None)
+        return response
+    flash(str(current_app.login_manager.login_message), "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """A local path to go to after sign-in, else home. Control characters and whitespace
+    are refused: browsers drop tabs and newlines from URLs, so ``/\t/evil.example`` would
+    become ``//evil.example`` (another site), and a newline cannot go in a header."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)):
         return target
     return url_for("web.home")
 
@@ -36,9 +70,9 @@ def login():
         email = request.form.get("email", "").strip()[:254]
         password = request.form.get("password", "")[:256]
         user = services.find_user(email)
-        # Same answer (and similar work) whether or not the email exists.
+        # Same answer (and similar work) whether or not the email exists: a dummy hash.
         if user is None:
-            User(password_hash="scrypt:32768:8:1$x$0").check_password(password)  # noqa: S106
+            User(password_hash="scrypt:32768:8:1$x$0").check_password(password)  # noqa: S106  # nosec B106
         if user is not None and user.active and user.check_password(password):
             session.clear()  # a new session at each sign-in
             login_user(user, remember=bool(request.form.get("remember")))
@@ -50,6 +84,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    # Sessions live in signed cookies: clearing this one is not enough, a copy of it (or of
+    # the remember cookie) would still sign in. A new nonce ends every session of the user.
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
@@ -70,6 +109,10 @@ def profile():
         name = request.form.get("name", "").strip()
         if not name:
             errors["name"] = [_("This field is required.")]
+        elif len(name) > 120:
+            errors["name"] = [_("Use at most %(n)d characters.", n=120)]
+        elif any(ord(c) < 32 for c in name):
+            errors["name"] = [_("Remove the control characters.")]
         if not errors:
             services.update_user(current_user, name=name, locale=locale, timezone=timezone)
             flash(_("Profile saved."), "success")
@@ -78,7 +121,10 @@ def profile():
                                 .order_by(ApiToken.id.desc())).all()
     panels = [p for _m, p in flatten(call_each("record_panels", record_type="profile",
                                                record=current_user, user=current_user))]
-    return render("auth/profile.html", errors=errors, tokens=tokens, panels=panels,
+    values = request.form.to_dict() if errors else {
+        "name": current_user.name, "locale": current_user.locale or "",
+        "timezone": current_user.timezone or ""}
+    return render("auth/profile.html", errors=errors, tokens=tokens, panels=panels, values=values,
                   timezones=timezone_choices(), new_token=session.pop("new_token", None)), (
         422 if errors else 200)
 
@@ -94,7 +140,9 @@ def change_password():
     except ValidationError as exc:
         flash(" ".join(exc.errors.get("password", [exc.message])), "error")
         return redirect(url_for("auth.profile"), 303)
-    login_user(current_user)  # keep this session, the others end
+    # The user object, not the proxy: login_user(current_user) makes current_user resolve to
+    # itself, an endless recursion that killed the worker (segmentation fault).
+    login_user(current_user._get_current_object())  # keep this session, the others end
     flash(_("Password changed; your other sessions are signed out."), "success")
     return redirect(url_for("auth.profile"), 303)
 

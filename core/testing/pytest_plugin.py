@@ -50,6 +50,12 @@ def comptoir_modules():
     return None
 
 
+@pytest.fixture(scope="session")
+def comptoir_enabled_modules(comptoir_modules):
+    """Modules (beyond the built-ins) enabled before each test; default: all discovered."""
+    return comptoir_modules
+
+
 def discover_modules(names):
     from core.modules import discover
 
@@ -120,6 +126,27 @@ def _reset_schema(engine) -> None:
                 os.remove(path + suffix)
 
 
+def _fresh_context_client():
+    from flask.testing import FlaskClient
+
+    from core.db import db
+
+    class FreshContextClient(FlaskClient):
+        """Each request runs in its own application context, like in production: a fresh
+        ``g`` and a fresh database session. The test's own session is committed before
+        and after, so it neither blocks the request nor reads a stale snapshot."""
+
+        def open(self, *args, **kwargs):
+            db.session.commit()
+            try:
+                with self.application.app_context():
+                    return super().open(*args, **kwargs)
+            finally:
+                db.session.commit()
+
+    return FreshContextClient
+
+
 def make_app(db_url: str, modules=None, extra: dict | None = None):
     from core import create_app
 
@@ -134,9 +161,31 @@ def make_app(db_url: str, modules=None, extra: dict | None = None):
         "COMPTOIR_MODULES_OVERRIDE": discover_modules(modules),
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 1,  # nothing listens: tests that mail start their own server
+        "PASSWORD_HASH_METHOD": "scrypt:1024:8:1",  # still scrypt, cheaper for tests
     }
     config.update(extra or {})
-    return create_app(config)
+    app = create_app(config)
+    app.test_client_class = _fresh_context_client()
+    return app
+
+
+@pytest.fixture
+def other_app(comptoir_db_url, comptoir_modules):
+    """``other_app(**config)`` -> another application on the same database (a second
+    worker or process, as it would see things); its connections are closed afterwards."""
+    from core.db import db
+
+    made = []
+
+    def _make(**config):
+        extra = make_app(comptoir_db_url, comptoir_modules, config)
+        made.append(extra)
+        return extra
+
+    yield _make
+    for extra in made:
+        with extra.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture
@@ -146,12 +195,12 @@ def app_config() -> dict:
 
 
 @pytest.fixture
-def app(comptoir_db_url, comptoir_modules, app_config, tmp_path):
+def app(comptoir_db_url, comptoir_modules, comptoir_enabled_modules, app_config, tmp_path):
     from core.db import db
 
     app = make_app(comptoir_db_url, comptoir_modules,
                    {"INSTANCE_TMP": str(tmp_path), **app_config})
-    key = (comptoir_db_url, tuple(comptoir_modules or ()))
+    key = (comptoir_db_url, tuple(comptoir_modules or ()), tuple(comptoir_enabled_modules or ()))
     snapshot = _SNAPSHOTS.get(key)
     with app.app_context():
         if snapshot is None:
@@ -162,7 +211,7 @@ def app(comptoir_db_url, comptoir_modules, app_config, tmp_path):
             from core.module_admin import enable, upgrade_all
 
             upgrade_all()
-            for name in comptoir_modules or ():
+            for name in comptoir_enabled_modules or ():
                 enable(name)
             db.session.remove()
             snapshot = _Snapshot()
@@ -173,9 +222,14 @@ def app(comptoir_db_url, comptoir_modules, app_config, tmp_path):
             _restore(snapshot, db.engine, db.metadata)
         app.extensions["comptoir"].refresh(force=True)
         db.session.remove()
+    from core.db import sqlite_begin_mode
+
     ctx = app.app_context()
     ctx.push()
+    # The test's own reads must not hold SQLite's write lock while requests run.
+    token = sqlite_begin_mode.set("DEFERRED")
     yield app
+    sqlite_begin_mode.reset(token)
     db.session.remove()
     ctx.pop()
     with app.app_context():

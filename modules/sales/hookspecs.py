@@ -21,8 +21,7 @@ def on_order_confirmed(order: Any, by: Any) -> None:
 
 @hookspec(firstresult=True)
 def prefill_order(origin_type: str, origin_id: int, user: Any) -> dict | None:
-    """Return initial values (partner_id, prospect_type, prospect_id, assigned_to, currency)
-    for an order made from record ``origin_type``/``origin_id``, or None if unknown/not visible."""
+    """Return initial values of an order made from a record of another module, or None."""
 
 
 @hookspec(firstresult=True)

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): ``make bench`` runs the quick versions, see bench/run.py."""

@@ -1,0 +1,54 @@
+"""Helpers shared by the benchmarks: a throw-away application and database, timing and
+memory figures."""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process, in MiB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+@contextmanager
+def bench_app(db_url: str | None = None, **config):
+    """An application on a fresh, migrated database (SQLite in a temporary folder unless
+    ``db_url`` or COMPTOIR_BENCH_DATABASE_URL says otherwise), inside an app context."""
+    from core import create_app
+    from core.db import db
+    from core.module_admin import upgrade_all
+    from core.testing.pytest_plugin import _reset_schema, discover_modules
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = db_url or os.environ.get("COMPTOIR_BENCH_DATABASE_URL") or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        app = create_app({"TESTING": True, "SECRET_KEY": "bench", "SQLALCHEMY_DATABASE_URI": url,
+                          "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
+                          "COMPTOIR_MODULES_OVERRIDE": discover_modules(None), **config})
+        with app.app_context():
+            _reset_schema(db.engine)
+            upgrade_all()
+            db.session.remove()
+            try:
+                yield app
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+
+
+def timed(fn, repeat: int) -> dict:
+    """Median and 95th percentile of ``fn()`` in milliseconds."""
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
+    return {"median_ms": round(statistics.median(samples), 2), "p95_ms": round(p95, 2), "n": repeat}
