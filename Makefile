@@ -59,5 +59,13 @@ lint: setup
 bench: setup
 	$(BIN)/python -m bench.run --quick
 
+.PHONY: security
+# Static analysis (bandit must pass) and the dependency audit (pip-audit; says clearly
+# when the vulnerability data cannot be reached here). See docs/security.md.
+security: setup
+	@$(BIN)/python -c "import bandit, pip_audit" 2>/dev/null || $(BIN)/pip install --quiet bandit pip-audit
+	$(BIN)/bandit -q -r core modules -c pyproject.toml
+	$(BIN)/python -m tests.security.pip_audit
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache

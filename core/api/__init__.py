@@ -124,7 +124,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
     else:
         try:
             payload = json.loads(request.get_data(as_text=True))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: deeply nested arrays/objects
             raise ApiError(400, "Malformed JSON", "The request body is not valid JSON.") from None
     if not isinstance(payload, dict):
         raise ApiError(400, "Malformed JSON", "The request body must be a JSON object.")
@@ -319,7 +319,7 @@ def openapi_document() -> dict:
                 required = set(qschema.get("required", []))
                 for name, prop in qschema.get("properties", {}).items():
                     params.append({"name": name, "in": "query", "required": name in required,
-                                   "schema": prop})
+                                   "schema": _query_schema(prop)})
             if params:
                 item["parameters"] = params
             if op.body is not None:
@@ -361,6 +361,22 @@ def openapi_document() -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _query_schema(prop: dict) -> dict:
+    """A query string cannot carry null: ``X | None`` parameters are documented as X
+    (absent means None), so clients and fuzzers do not send ``?q=`` believing it is null."""
+    branches = prop.get("anyOf")
+    if branches and any(b.get("type") == "null" for b in branches):
+        rest = [b for b in branches if b.get("type") != "null"]
+        prop = {k: v for k, v in prop.items() if k != "anyOf"}
+        if len(rest) == 1:
+            prop.update(rest[0])
+        else:
+            prop["anyOf"] = rest
+        if prop.get("default", 0) is None:
+            del prop["default"]
+    return prop
 
 
 def _path_params(rule: str) -> list[tuple[str, str]]:

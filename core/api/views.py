@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Literal
 
 import sqlalchemy as sa
-from flask import url_for
 from pydantic import ConfigDict, Field
 
 from core import access, module_admin
@@ -304,4 +303,3 @@ def read_notification(notification_id: int):
     return notification
 
 
-_ = url_for

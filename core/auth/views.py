@@ -50,7 +50,11 @@ def _unauthorized():
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """A local path to go to after sign-in, else home. Control characters and whitespace
+    are refused: browsers drop tabs and newlines from URLs, so ``/\t/evil.example`` would
+    become ``//evil.example`` (another site), and a newline cannot go in a header."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)):
         return target
     return url_for("web.home")
 
@@ -66,9 +70,9 @@ def login():
         email = request.form.get("email", "").strip()[:254]
         password = request.form.get("password", "")[:256]
         user = services.find_user(email)
-        # Same answer (and similar work) whether or not the email exists.
+        # Same answer (and similar work) whether or not the email exists: a dummy hash.
         if user is None:
-            User(password_hash="scrypt:32768:8:1$x$0").check_password(password)  # noqa: S106
+            User(password_hash="scrypt:32768:8:1$x$0").check_password(password)  # noqa: S106  # nosec B106
         if user is not None and user.active and user.check_password(password):
             session.clear()  # a new session at each sign-in
             login_user(user, remember=bool(request.form.get("remember")))
@@ -80,6 +84,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    # Sessions live in signed cookies: clearing this one is not enough, a copy of it (or of
+    # the remember cookie) would still sign in. A new nonce ends every session of the user.
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
@@ -131,6 +140,8 @@ def change_password():
     except ValidationError as exc:
         flash(" ".join(exc.errors.get("password", [exc.message])), "error")
         return redirect(url_for("auth.profile"), 303)
+    # The user object, not the proxy: login_user(current_user) makes current_user resolve to
+    # itself, an endless recursion that killed the worker (segmentation fault).
     login_user(current_user._get_current_object())  # keep this session, the others end
     flash(_("Password changed; your other sessions are signed out."), "success")
     return redirect(url_for("auth.profile"), 303)
