@@ -1,5 +1,6 @@
 # Comptoir: `make run` (demo app on SQLite) and `make test` (every test).
 PYTHON ?= python3.11
+JOBS ?= 2
 VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := core.app:create_app
@@ -49,7 +50,7 @@ run: setup
 
 test: setup
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
 	$(BIN)/pip install --quiet --no-deps -e examples/comptoir-webhooks
 	$(BIN)/python -m pytest examples/comptoir-webhooks/tests
 
@@ -58,6 +59,14 @@ lint: setup
 
 bench: setup
 	$(BIN)/python -m bench.run --quick
+
+.PHONY: security
+# Static analysis (bandit must pass) and the dependency audit (pip-audit; says clearly
+# when the vulnerability data cannot be reached here). See docs/security.md.
+security: setup
+	@$(BIN)/python -c "import bandit, pip_audit" 2>/dev/null || $(BIN)/pip install --quiet bandit pip-audit
+	$(BIN)/bandit -q -r core modules -c pyproject.toml
+	$(BIN)/python -m tests.security.pip_audit
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

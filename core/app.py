@@ -8,7 +8,6 @@ from pathlib import Path
 
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
-from flask_login import current_user
 
 from core import __version__
 from core.db import configure_engine, db, sqlite_begin_mode
@@ -16,7 +15,7 @@ from core.extensions import babel, csrf, limiter, login_manager
 
 log = logging.getLogger("comptoir")
 
-DEFAULT_SECRET = "dev-insecure-change-me"  # noqa: S105
+DEFAULT_SECRET = "dev-insecure-change-me"  # noqa: S105 - dev-only key, refused outside debug/testing  # nosec B105
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
@@ -172,11 +171,12 @@ def _register_request_hooks(app: Flask, registry) -> None:
 
     @app.before_request
     def _before():
-        # A request never inherits the signed-in user of another one (tests run many
-        # requests, from several clients, inside one app context and so one ``g``).
-        g.pop("_login_user", None)
-        g.pop("api_user", None)
+        # A request never inherits the signed-in user or CSRF token of another one (tests
+        # run many requests, from several clients, inside one app context and one ``g``).
+        for name in ("_login_user", "api_user", app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):
+            g.pop(name, None)
         sqlite_begin_mode.set("DEFERRED" if request.method in SAFE_METHODS else "IMMEDIATE")
+        _refuse_nul_bytes()
         registry.refresh()
         blueprint = request.blueprint
         if blueprint:
@@ -212,6 +212,8 @@ def _register_request_hooks(app: Flask, registry) -> None:
             headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
 
+    app.wsgi_app = _SecureCookies(app.wsgi_app)
+
     @app.context_processor
     def _shell_context():
         from core.web.shell import shell_context
@@ -219,7 +221,41 @@ def _register_request_hooks(app: Flask, registry) -> None:
         return shell_context()
 
     register_error_handlers(app)
-    _ = current_user
+
+
+class _SecureCookies:
+    """Over HTTPS every cookie is Secure, even when SESSION_COOKIE_SECURE and
+    REMEMBER_COOKIE_SECURE were left False (set them True anyway behind a proxy). A WSGI
+    wrapper, because the session and remember cookies are written after ``after_request``."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("wsgi.url_scheme") != "https":
+            return self.wsgi_app(environ, start_response)
+
+        def start(status, headers, exc_info=None):
+            headers = [(name, value + "; Secure" if name.lower() == "set-cookie" and "secure" not in {
+                part.strip().lower() for part in value.split(";")[1:]} else value)
+                for name, value in headers]
+            return start_response(status, headers, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
+def _refuse_nul_bytes() -> None:
+    """No text in Comptoir contains a NUL character, and PostgreSQL refuses it in strings:
+    answer 400 at the door rather than fail deep inside a query."""
+    from werkzeug.exceptions import BadRequest
+
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        raise BadRequest("The query string contains a NUL character.")
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
+            "\x00" in value for value in request.form.values()):
+        raise BadRequest("The form contains a NUL character.")
+    if request.is_json and b"\\u0000" in request.get_data(cache=True):
+        raise BadRequest("The JSON body contains a NUL character.")
 
 
 def _register_cli(app: Flask, registry) -> None:

@@ -63,7 +63,7 @@ def register_menu_entries():
 
 @hookimpl
 def register_reminder_channels():
-    from core.notifications import Channel, notify
+    from core.notifications import Channel, notify, notify_many
 
     def deliver_email(message):
         from core import mail
@@ -82,7 +82,8 @@ def register_reminder_channels():
         mail.send(msg)
 
     return [
-        Channel("notification", _l("In-app notification"), notify, transactional=True),
+        Channel("notification", _l("In-app notification"), notify, transactional=True,
+                deliver_many=notify_many),
         Channel("email", _l("Email"), deliver_email, transactional=False),
     ]
 

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, json, request
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic import ValidationError as PydanticValidationError
 
 from core.db import db, utcnow
@@ -53,10 +53,19 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _no_control(value: str) -> str:
+    if any(ord(c) < 32 or c == "\x7f" for c in value):
+        raise ValueError("contains control characters")
+    return value
+
+
+SearchText = Annotated[str, Field(max_length=200), AfterValidator(_no_control)]
+
+
 class ListQuery(Query):
     page: int = Field(1, ge=1, le=10**6)
     per_page: int = Field(50, ge=1, le=200)
-    q: str | None = Field(None, max_length=200)
+    q: SearchText | None = None
 
 
 class Out(BaseModel):
@@ -115,7 +124,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
     else:
         try:
             payload = json.loads(request.get_data(as_text=True))
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: deeply nested arrays/objects
             raise ApiError(400, "Malformed JSON", "The request body is not valid JSON.") from None
     if not isinstance(payload, dict):
         raise ApiError(400, "Malformed JSON", "The request body must be a JSON object.")
@@ -310,7 +319,7 @@ def openapi_document() -> dict:
                 required = set(qschema.get("required", []))
                 for name, prop in qschema.get("properties", {}).items():
                     params.append({"name": name, "in": "query", "required": name in required,
-                                   "schema": prop})
+                                   "schema": _query_schema(prop)})
             if params:
                 item["parameters"] = params
             if op.body is not None:
@@ -352,6 +361,22 @@ def openapi_document() -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _query_schema(prop: dict) -> dict:
+    """A query string cannot carry null: ``X | None`` parameters are documented as X
+    (absent means None), so clients and fuzzers do not send ``?q=`` believing it is null."""
+    branches = prop.get("anyOf")
+    if branches and any(b.get("type") == "null" for b in branches):
+        rest = [b for b in branches if b.get("type") != "null"]
+        prop = {k: v for k, v in prop.items() if k != "anyOf"}
+        if len(rest) == 1:
+            prop.update(rest[0])
+        else:
+            prop["anyOf"] = rest
+        if prop.get("default", 0) is None:
+            del prop["default"]
+    return prop
 
 
 def _path_params(rule: str) -> list[tuple[str, str]]:

@@ -14,6 +14,11 @@ from core.db import db, utcnow
 from core.errors import ValidationError
 
 
+def _has_control(value: str) -> bool:
+    """NUL and other control characters: PostgreSQL refuses NUL, none belongs in a name."""
+    return any(ord(c) < 32 or c == "\x7f" for c in value)
+
+
 def normalize_email(value: str) -> str:
     try:
         return validate_email(value.strip(), check_deliverability=False).normalized.lower()
@@ -44,6 +49,8 @@ def create_user(*, email: str, name: str, role: str, password: str, locale: str 
         errors["name"] = [_("This field is required.")]
     elif len(name) > 120:
         errors["name"] = [_("Use at most %(n)d characters.", n=120)]
+    elif _has_control(name):
+        errors["name"] = [_("Remove the control characters.")]
     if role not in ROLES:
         errors["role"] = [_("Choose one of: %(roles)s.", roles=", ".join(ROLES))]
     problems = password_problems(password or "", email if isinstance(email, str) else "")
@@ -79,7 +86,11 @@ def update_user(user: User, *, name=None, role=None, active=None, locale=None, t
     if name is not None:
         if not name.strip():
             errors["name"] = [_("This field is required.")]
-        values["name"] = name.strip()[:120]
+        elif len(name.strip()) > 120:
+            errors["name"] = [_("Use at most %(n)d characters.", n=120)]
+        elif _has_control(name):
+            errors["name"] = [_("Remove the control characters.")]
+        values["name"] = name.strip()
     if role is not None:
         if role not in ROLES:
             errors["role"] = [_("Choose one of: %(roles)s.", roles=", ".join(ROLES))]
@@ -115,7 +126,7 @@ def end_sessions(user: User) -> None:
 
 
 def issue_token(user: User, name: str = "API") -> str:
-    name = (name or "API").strip()[:80] or "API"
+    name = "".join(c for c in (name or "") if not _has_control(c)).strip()[:80] or "API"
     _token, clear = ApiToken.issue(user, name)
     db.session.commit()
     return clear

@@ -11,7 +11,6 @@ from flask import (
     abort,
     current_app,
     flash,
-    g,
     redirect,
     request,
     session,
@@ -30,15 +29,6 @@ from core.plugins import call_each, flatten
 from core.web import render
 
 bp = Blueprint("auth", __name__)
-
-
-@bp.before_app_request
-def _fresh_request_state():
-    """Each request finds its caller anew. In production ``g`` is new at every request;
-    under the test client it lives as long as the pushed application context, so a user
-    signed in by one client would otherwise leak into the next client's requests."""
-    for key in ("_login_user", "api_user", "api_token_touched", "csrf_token"):
-        g.pop(key, None)
 
 
 @login_manager.unauthorized_handler
@@ -60,7 +50,11 @@ def _unauthorized():
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    """A local path to go to after sign-in, else home. Control characters and whitespace
+    are refused: browsers drop tabs and newlines from URLs, so ``/\t/evil.example`` would
+    become ``//evil.example`` (another site), and a newline cannot go in a header."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in target)):
         return target
     return url_for("web.home")
 
@@ -76,9 +70,9 @@ def login():
         email = request.form.get("email", "").strip()[:254]
         password = request.form.get("password", "")[:256]
         user = services.find_user(email)
-        # Same answer (and similar work) whether or not the email exists.
+        # Same answer (and similar work) whether or not the email exists: a dummy hash.
         if user is None:
-            User(password_hash="scrypt:32768:8:1$x$0").check_password(password)  # noqa: S106
+            User(password_hash="scrypt:32768:8:1$x$0").check_password(password)  # noqa: S106  # nosec B106
         if user is not None and user.active and user.check_password(password):
             session.clear()  # a new session at each sign-in
             login_user(user, remember=bool(request.form.get("remember")))
@@ -90,6 +84,11 @@ def login():
 
 @bp.post("/logout")
 def logout():
+    # Sessions live in signed cookies: clearing this one is not enough, a copy of it (or of
+    # the remember cookie) would still sign in. A new nonce ends every session of the user.
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are signed out."), "info")
@@ -110,6 +109,10 @@ def profile():
         name = request.form.get("name", "").strip()
         if not name:
             errors["name"] = [_("This field is required.")]
+        elif len(name) > 120:
+            errors["name"] = [_("Use at most %(n)d characters.", n=120)]
+        elif any(ord(c) < 32 for c in name):
+            errors["name"] = [_("Remove the control characters.")]
         if not errors:
             services.update_user(current_user, name=name, locale=locale, timezone=timezone)
             flash(_("Profile saved."), "success")
@@ -118,7 +121,10 @@ def profile():
                                 .order_by(ApiToken.id.desc())).all()
     panels = [p for _m, p in flatten(call_each("record_panels", record_type="profile",
                                                record=current_user, user=current_user))]
-    return render("auth/profile.html", errors=errors, tokens=tokens, panels=panels,
+    values = request.form.to_dict() if errors else {
+        "name": current_user.name, "locale": current_user.locale or "",
+        "timezone": current_user.timezone or ""}
+    return render("auth/profile.html", errors=errors, tokens=tokens, panels=panels, values=values,
                   timezones=timezone_choices(), new_token=session.pop("new_token", None)), (
         422 if errors else 200)
 
@@ -134,6 +140,8 @@ def change_password():
     except ValidationError as exc:
         flash(" ".join(exc.errors.get("password", [exc.message])), "error")
         return redirect(url_for("auth.profile"), 303)
+    # The user object, not the proxy: login_user(current_user) makes current_user resolve to
+    # itself, an endless recursion that killed the worker (segmentation fault).
     login_user(current_user._get_current_object())  # keep this session, the others end
     flash(_("Password changed; your other sessions are signed out."), "success")
     return redirect(url_for("auth.profile"), 303)

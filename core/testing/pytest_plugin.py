@@ -35,8 +35,25 @@ def pytest_configure(config):
 def database_url(tmp_dir: Path) -> str:
     url = os.environ.get("COMPTOIR_TEST_DATABASE_URL")
     if url:
+        worker = os.environ.get("PYTEST_XDIST_WORKER")
+        if worker and url.startswith("postgresql"):
+            url = _worker_database(url, worker)
         return url
     return f"sqlite:///{tmp_dir / 'test.db'}"
+
+
+def _worker_database(url: str, worker: str) -> str:
+    """With pytest-xdist, each worker gets its own PostgreSQL database (created if needed)."""
+    import psycopg
+
+    parsed = sa.engine.make_url(url)
+    name = f"{parsed.database}_{worker}"
+    admin = parsed.set(drivername="postgresql")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="session")

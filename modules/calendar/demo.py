@@ -16,7 +16,22 @@ from modules.calendar.models import Event
 
 PARIS = ZoneInfo("Europe/Paris")
 
-# (weekday 0=Monday, hour, minutes, duration, type, subject, partner index, location, reminders, done if past)
+def _working_week(today):
+    """Five working days around today: two behind (done), today, two ahead (planned)."""
+    day, before = today, []
+    while len(before) < 2:
+        day -= timedelta(days=1)
+        if day.weekday() < 5:
+            before.insert(0, day)
+    day, after = today, [today] if today.weekday() < 5 else []
+    while len(after) < 3:
+        day += timedelta(days=1)
+        if day.weekday() < 5:
+            after.append(day)
+    return before + after
+
+
+# (working day 0-4 around today, hour, minutes, duration, type, subject, partner index, location, reminders, done if past)
 WEEK = [
     (0, 9, 0, 30, "meeting", "Réunion d'équipe commerciale", None, "Salle Rivoli", [(15, "notification")]),
     (0, 11, 0, 20, "call", "Appel de qualification", 0, None, [(10, "notification")]),
@@ -37,8 +52,7 @@ def load(app) -> str:
         sa.select(User).where(User.role == "salesperson", User.active, User.email.like("%@comptoir.example"))
         .order_by(User.id)).all()
     partners = db.session.scalars(sa.select(Partner).order_by(Partner.id)).all()
-    today = utcnow().astimezone(PARIS).date()
-    monday = today - timedelta(days=today.weekday())
+    days = _working_week(utcnow().astimezone(PARIS).date())
     now = utcnow()
     created = 0
     for n, user in enumerate(salespeople):
@@ -46,7 +60,7 @@ def load(app) -> str:
             continue
         mine = [p for p in partners if p.salesperson_id == user.id] or partners
         for weekday, hour, minute, duration, kind, subject, p_index, location, reminders in WEEK:
-            start = datetime.combine(monday + timedelta(days=weekday), time(hour, (minute + 15 * n) % 60),
+            start = datetime.combine(days[weekday], time(hour, (minute + 15 * n) % 60),
                                      tzinfo=PARIS).astimezone(UTC)
             partner = mine[p_index % len(mine)] if (p_index is not None and mine) else None
             contact = partner.contacts[0] if partner is not None and partner.contacts else None

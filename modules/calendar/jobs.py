@@ -30,7 +30,7 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from core.db import db, is_postgres, sqlite_begin_mode, utcnow
-from core.notifications import Message, channels
+from core.notifications import Message, channels, notify
 from modules.calendar.models import Event, Reminder
 
 log = logging.getLogger("comptoir.calendar.reminders")
@@ -55,10 +55,25 @@ def event_path(event_id: int) -> str:
     return f"/calendar/events/{event_id}"
 
 
-def build_message(reminder: Reminder, event: Event, user) -> Message:
-    """The reminder as the user reads it: their language and time zone, a link back."""
+def build_message(reminder: Reminder, event: Event, user, cache: dict | None = None) -> Message:
+    """The reminder as the user reads it: their language and time zone, a link back.
+    ``cache`` shares the texts between the recipients of one event who read alike."""
     locale = user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "en")
-    tz = ZoneInfo(user.timezone or current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC"))
+    tz_name = user.timezone or current_app.config.get("BABEL_DEFAULT_TIMEZONE", "UTC")
+    key = (event.id, locale, tz_name)
+    texts = cache.get(key) if cache is not None else None
+    if texts is None:
+        texts = _texts(event, locale, ZoneInfo(tz_name))
+        if cache is not None:
+            cache[key] = texts
+    title, text, html, link = texts
+    return Message(user_id=user.id, title=title, body=text, url=event_path(event.id), kind="reminder",
+                   key=f"reminder:{reminder.id}", html=html,
+                   extra={"event_id": event.id, "absolute_url": link, "reminder_id": reminder.id,
+                          "message_id": f"<reminder-{reminder.id}@comptoir>"})
+
+
+def _texts(event: Event, locale: str, tz: ZoneInfo) -> tuple[str, str, str, str]:
     base = current_app.config.get("BASE_URL", "").rstrip("/")
     link = base + event_path(event.id)
     with force_locale(locale):
@@ -90,10 +105,7 @@ def build_message(reminder: Reminder, event: Event, user) -> Message:
         + (f"<p style=\"white-space:pre-wrap\">{escape(event.description)}</p>" if event.description else "")
         + f"<p><a href=\"{escape(link)}\">{escape(open_label)}</a></p></body></html>"
     )
-    return Message(user_id=user.id, title=title, body=text, url=event_path(event.id), kind="reminder",
-                   key=f"reminder:{reminder.id}", html=html,
-                   extra={"event_id": event.id, "absolute_url": link, "reminder_id": reminder.id,
-                          "message_id": f"<reminder-{reminder.id}@comptoir>"})
+    return title, text, html, link
 
 
 def requeue_stale(now: datetime) -> int:
@@ -107,7 +119,7 @@ def requeue_stale(now: datetime) -> int:
     return result.rowcount
 
 
-def _claim_batch(now: datetime, known: dict) -> tuple[int, list[Outgoing]]:
+def _claim_batch(now: datetime, known: dict, cache: dict) -> tuple[int, list[Outgoing], int]:
     """Claim up to BATCH due reminders; deliver the transactional ones in the same
     transaction; return the others, committed as ``sending``."""
     table = Reminder.__table__
@@ -119,21 +131,21 @@ def _claim_batch(now: datetime, known: dict) -> tuple[int, list[Outgoing]]:
     ids = db.session.scalars(stmt).all()
     if not ids:
         db.session.commit()
-        return 0, []
+        return 0, [], 0
     claimed = db.session.scalars(
         sa.update(table).where(table.c.id.in_(ids), table.c.state == "pending")
         .values(state="sending", claimed_at=now, attempts=table.c.attempts + 1)
         .returning(table.c.id)).all()
     if not claimed:
         db.session.commit()
-        return 0, []
+        return 0, [], 0
     rows = db.session.scalars(
         sa.select(Reminder).where(Reminder.id.in_(claimed))
         .options(sa.orm.joinedload(Reminder.user),
                  sa.orm.joinedload(Reminder.event).joinedload(Event.partner),
                  sa.orm.joinedload(Reminder.event).joinedload(Event.contact))
         .execution_options(populate_existing=True)).unique().all()
-    done, outgoing, sent = [], [], 0
+    done, outgoing, batches = [], [], {}
     for reminder in rows:
         channel = known.get(reminder.channel)
         late = now - reminder.due_at > LATE_AFTER
@@ -141,17 +153,25 @@ def _claim_batch(now: datetime, known: dict) -> tuple[int, list[Outgoing]]:
             done.append({"id": reminder.id, "state": "failed", "late": late,
                          "last_error": f"channel {reminder.channel!r} is not available"})
             continue
-        message = build_message(reminder, reminder.event, reminder.user)
+        message = build_message(reminder, reminder.event, reminder.user, cache)
         if channel.transactional:
-            channel.deliver(message)
+            batches.setdefault(channel.name, []).append(message)
             done.append({"id": reminder.id, "state": "sent", "sent_at": now, "late": late, "last_error": None})
-            sent += 1
         else:
             outgoing.append(Outgoing(reminder.id, now, reminder.attempts, reminder.channel, message))
+    with db.session.no_autoflush:  # the notifications go in one batch at the commit
+        for name, messages in batches.items():
+            channel = known[name]
+            if channel.deliver_many is not None:
+                channel.deliver_many(messages)
+            else:
+                for message in messages:
+                    channel.deliver(message)
+    sent = sum(len(m) for m in batches.values())
     if done:
         db.session.execute(sa.update(Reminder), done)
     db.session.commit()
-    return sent, outgoing
+    return sent, outgoing, len(claimed)
 
 
 def _send(item: Outgoing, known: dict) -> bool:
@@ -171,7 +191,12 @@ def _send(item: Outgoing, known: dict) -> bool:
                       "due_at": utcnow() + timedelta(seconds=delay)}
             log.warning("reminder %s failed (attempt %s), retry in %ss: %s",
                         item.reminder_id, item.attempts, delay, error)
-        db.session.execute(sa.update(table).where(mine).values(**values))
+        result = db.session.execute(sa.update(table).where(mine).values(**values))
+        if values["state"] == "failed" and result.rowcount == 1 and item.channel != "notification":
+            # Tell the user in the app, in the same transaction (once: a stable key).
+            notify(Message(user_id=item.message.user_id, kind="reminder_failed",
+                           title=_("A reminder could not be sent: %(title)s", title=item.message.title),
+                           body=error, url=item.message.url, key=f"reminder-failed:{item.reminder_id}"))
         db.session.commit()
         return False
     now = utcnow()
@@ -189,13 +214,13 @@ def dispatch_reminders(app=None, *, now: datetime | None = None, budget_seconds:
         db.session.commit()  # start from a fresh transaction
         known = channels()
         requeue_stale(now or utcnow())
-        delivered, started = 0, _time.monotonic()
+        delivered, started, cache = 0, _time.monotonic(), {}
         while _time.monotonic() - started < budget_seconds:
-            sent, outgoing = _claim_batch(now or utcnow(), known)
+            sent, outgoing, claimed = _claim_batch(now or utcnow(), known, cache)
             delivered += sent
             for item in outgoing:
                 delivered += _send(item, known)
-            if sent == 0 and not outgoing:
+            if claimed < BATCH:
                 break
         return delivered
     finally:

@@ -73,15 +73,24 @@ def can(user, action: str, event: Event | None) -> bool:
 # --- validation --------------------------------------------------------------------------
 
 def _aware(value: Any, field: str) -> datetime:
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        return datetime.combine(value, time(0), tzinfo=UTC)
+    """An aware datetime (naive ones are UTC) between the years 1900 and 9000, so that
+    the arithmetic on it never overflows."""
     if isinstance(value, str):
         try:
-            return _aware(datetime.fromisoformat(value), field)
+            value = datetime.fromisoformat(value)
         except ValueError:
-            pass
+            value = None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        value = datetime.combine(value, time(0), tzinfo=UTC)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        try:
+            value = value.astimezone(UTC)
+        except (OverflowError, ValueError):
+            value = None
+        if value is not None and 1900 < value.year < 9000:
+            return value
     raise ValidationError.field(field, _("Not a valid date and time."))
 
 
@@ -107,8 +116,6 @@ def _normalize_times(values: dict) -> None:
             raise ValidationError.field("end", _("The end must come after the start."))
     if end - start > MAX_DURATION:
         raise ValidationError.field("end", _("An event lasts at most a year."))
-    if not (datetime(1900, 1, 1, tzinfo=UTC) < start < datetime(9000, 1, 1, tzinfo=UTC)):
-        raise ValidationError.field("start", _("Not a valid date and time."))
     values.update(start=start, end=end, all_day=all_day)
 
 
@@ -402,6 +409,10 @@ def update_event(event: Event, values: dict, *, by, version: int | None = None, 
     contacts = (_contacts(values.pop("attendee_contact_ids"), "attendee_contact_ids")
                 if "attendee_contact_ids" in values else None)
     related_given = "related" in values
+    current = {"type": event.related_type, "id": event.related_id} if event.related_type else None
+    if related_given and (values["related"] or None) == current:
+        values.pop("related")  # unchanged: kept even if its type's module is now disabled
+        related_given = False
     related_type, related_id, _record_ = resolve_related(values.pop("related", None), by) if related_given else (
         None, None, None)
     before = {k: getattr(event, k) for k in ("subject", "start", "end", "location", "type")}
@@ -508,3 +519,20 @@ def load_options():
     return (sa.orm.selectinload(Event.attendee_users), sa.orm.selectinload(Event.attendee_contacts),
             sa.orm.selectinload(Event.reminders), sa.orm.joinedload(Event.partner),
             sa.orm.joinedload(Event.contact), sa.orm.joinedload(Event.organizer))
+
+
+def repoint_related(related_type: str, related_id: int, *, partner_id: int,
+                    contact_id: int | None) -> int:
+    """Give the events linked to a record the partner (and contact) it became, where they
+    had none; in the caller's transaction. Returns how many events changed."""
+    linked = sa.and_(Event.related_type == related_type, Event.related_id == related_id)
+    changed = db.session.execute(
+        sa.update(Event).where(linked, Event.partner_id.is_(None))
+        .values(partner_id=partner_id, version=Event.version + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    if contact_id is not None:
+        db.session.execute(
+            sa.update(Event).where(linked, Event.contact_id.is_(None))
+            .values(contact_id=contact_id, version=Event.version + 1)
+            .execution_options(synchronize_session=False))
+    return changed

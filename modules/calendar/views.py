@@ -60,12 +60,16 @@ def _parse_local(value: str | None, field: str, errors: dict, all_day: bool = Fa
         if "T" in value:  # a "+01:00" offset decoded from a URL as " 01:00"
             value = value.replace(" ", "+")
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC if all_day else _tz())
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         errors[field] = [_("Not a valid date and time.")]
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC if all_day else _tz())
-    return parsed.astimezone(UTC)
+    if not 1900 < parsed.year < 9000:
+        errors[field] = [_("Not a valid date and time.")]
+        return None
+    return parsed
 
 
 def _int(value) -> int | None:
@@ -126,7 +130,9 @@ def events_json():
     for event in db.session.scalars(stmt).unique():
         editable = event.status == "planned" and services.can(current_user, "update", event)
         item = {
-            "id": str(event.id), "title": event.subject, "url": url_for("calendar.show_event", event_id=event.id),
+            "id": str(event.id),
+            "title": event.subject if event.organizer_id == current_user.id or who == "me"
+            else f"{event.subject} · {event.organizer.name}", "url": url_for("calendar.show_event", event_id=event.id),
             "allDay": event.all_day, "editable": editable,
             "classNames": [f"ev-{event.type}", f"ev-{event.status}"],
             "extendedProps": {"type": event.type, "status": event.status, "version": event.version,
@@ -487,6 +493,18 @@ def panel(record_type: str, record_id: int):
     if result is None:
         abort(404)
     return result[0]
+
+
+def agenda_html(user) -> tuple[str, int]:
+    """The home page's agenda: the user's planned events of the next seven days."""
+    from flask import render_template
+
+    now = utcnow()
+    stmt = (services.involving(services.visible_events(user), user.id)
+            .where(Event.status == "planned", Event.end >= now, Event.start < now + timedelta(days=7))
+            .options(sa.orm.joinedload(Event.partner)).order_by(Event.start, Event.id).limit(10))
+    events = db.session.scalars(stmt).unique().all()
+    return render_template("calendar/_agenda.html", events=events, user_tz=_tz()), len(events)
 
 
 # --- feed secret (profile) ----------------------------------------------------------

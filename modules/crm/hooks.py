@@ -83,6 +83,13 @@ def record_panels(record_type, record, user):
 
 
 @hookimpl
+def home_panels(user):
+    from modules.crm import panels
+
+    return panels.home(user)
+
+
+@hookimpl
 def register_cli_commands():
     from modules.crm.cli import leads_group
 

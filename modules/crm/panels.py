@@ -11,7 +11,8 @@ from markupsafe import Markup
 from core import access
 from core.db import db
 from core.web import Panel
-from modules.crm.models import Lead, Opportunity
+from modules.crm.models import Opportunity
+from modules.crm.services.leads import STATUS_LABELS
 
 
 def _html(template: str, **context) -> Markup:
@@ -29,17 +30,11 @@ def _opportunities(column, value, user):
 def for_record(record_type: str, record, user) -> list[Panel] | None:
     if record_type == "partner":
         opps = _opportunities(Opportunity.partner_id, record.id, user)
-        converted = db.session.scalars(
-            access.visible(sa.select(Lead), Lead, user).where(Lead.partner_id == record.id)
-            .order_by(Lead.id)).all()
+        # (the leads a partner was converted from are in its history: one query here)
         panels = [Panel(_("Opportunities"), _html(
             "crm/panels/opportunities.html", opportunities=opps, partner=record, lead=None,
             can_create=access.can(user, "create", model=Opportunity)),
             order=20, id="opportunities", count=len(opps))]
-        if converted:
-            panels.append(Panel(_("Converted from leads"), _html(
-                "crm/panels/leads.html", leads=converted), order=60, id="crm-leads",
-                count=len(converted)))
         return panels
     if record_type == "lead":
         opps = _opportunities(Opportunity.lead_id, record.id, user)
@@ -49,3 +44,13 @@ def for_record(record_type: str, record, user) -> list[Panel] | None:
             and access.can(user, "create", model=Opportunity)),
             order=20, id="opportunities", count=len(opps))]
     return None
+
+
+def home(user) -> Panel:
+    """The user's leads by status and open pipeline, on the home page."""
+    from modules.crm.services import dashboard, opportunities
+
+    statuses = dashboard.leads_by_status(user)
+    pipeline = opportunities.pipeline_by_stage(user, open_only=True)
+    return Panel(_("Sales"), _html("crm/panels/home.html", statuses=statuses, pipeline=pipeline,
+                                   labels=STATUS_LABELS), order=10, id="crm-home")

@@ -35,8 +35,8 @@ PRODUCT_SORT = {"code": Product.code, "name": Product.name_search, "id": Product
                list_response=True)
 def list_products(query: ProductQuery):
     stmt = access.visible(sa.select(Product), Product, api_user())
-    if query.q:
-        stmt = stmt.where(Product.name_search.like(search_pattern(query.q), escape="\\"))
+    if query.q and query.q.replace("\x00", ""):
+        stmt = stmt.where(Product.name_search.like(search_pattern(query.q.replace("\x00", "")), escape="\\"))
     if query.active is not None:
         stmt = stmt.where(Product.active.is_(query.active))
     column = PRODUCT_SORT[query.sort.lstrip("-")]
@@ -68,6 +68,13 @@ def patch_product(product_id: int, data: ProductPatch):
     return services.update_product(product, values, by=user, version=version)
 
 
+@api.operation("/products/<int:product_id>", "DELETE", summary="Delete an unused product (managers)",
+               status=204)
+def delete_product(product_id: int):
+    user = api_user()
+    services.delete_product(access.get_or_404(Product, product_id, user, "delete"), by=user)
+
+
 # --- orders ---------------------------------------------------------------------------
 
 ORDER_SORT = {"number": SaleOrder.number, "created_at": SaleOrder.created_at,
@@ -76,8 +83,8 @@ ORDER_SORT = {"number": SaleOrder.number, "created_at": SaleOrder.created_at,
 
 def order_query(user, query: OrderQuery) -> sa.Select:
     stmt = access.visible(sa.select(SaleOrder), SaleOrder, user)
-    if query.q:
-        pattern = search_pattern(query.q)
+    if query.q and query.q.replace("\x00", ""):
+        pattern = search_pattern(query.q.replace("\x00", ""))
         stmt = stmt.outerjoin(Partner, Partner.id == SaleOrder.partner_id).where(sa.or_(
             sa.func.lower(SaleOrder.number).like(pattern, escape="\\"),
             Partner.name_search.like(pattern, escape="\\")))

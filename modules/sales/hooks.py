@@ -60,10 +60,13 @@ def register_menu_entries():
 @hookimpl
 def on_order_confirmed(order, by):
     """A prospect partner becomes a customer at its first confirmed order."""
+    from core.db import db
+    from core.partners.models import Partner
     from core.partners.services import promote
 
-    if order.partner is not None and order.partner.partner_type == "prospect":
-        promote(order.partner, by=by, commit=False, check=False)
+    partner = db.session.get(Partner, order.partner_id) if order.partner_id else None
+    if partner is not None and partner.partner_type == "prospect":
+        promote(partner, by=by, commit=False, check=False)
 
 
 @hookimpl
@@ -71,6 +74,13 @@ def record_panels(record_type, record, user):
     from modules.sales.views import orders_panel
 
     return orders_panel(record_type, record, user)
+
+
+@hookimpl
+def home_panels(user):
+    from modules.sales.views import home_panel
+
+    return home_panel(user)
 
 
 @hookimpl

@@ -20,6 +20,7 @@ from core.db import db, utcnow
 from core.errors import Conflict, ValidationError
 from core.models import next_in_sequence
 from core.partners.models import Partner
+from core.partners.services import promote
 from core.plugins import hook, registry
 from core.timeline import N_
 from modules.sales.models import Product, SaleOrder, SaleOrderLine
@@ -138,6 +139,16 @@ def create_product(values: dict, *, by: User) -> Product:
     db.session.add(product)
     db.session.commit()
     return product
+
+
+def delete_product(product: Product, *, by: User) -> None:
+    """Only a product no order uses can be deleted; deactivate the others."""
+    require(by, "delete", product)
+    used = db.session.scalar(sa.select(SaleOrderLine.id).where(SaleOrderLine.product_id == product.id).limit(1))
+    if used is not None:
+        raise Conflict(_("Product %(code)s is used by orders: deactivate it instead.", code=product.code))
+    db.session.delete(product)
+    db.session.commit()
 
 
 def update_product(product: Product, values: dict, *, by: User, version: int | None = None) -> Product:
@@ -503,6 +514,11 @@ def confirm(order: SaleOrder, *, by: User) -> SaleOrder:
         partner_id = db.session.scalar(sa.select(SaleOrder.partner_id).where(SaleOrder.id == order.id))
         if partner_id is None:
             raise Conflict(_("The order was not confirmed: no module turned its lead into a customer."))
+        # Whatever order the implementations ran in, the customer of a confirmed order is
+        # a customer (a module may have set a prospect partner after ours ran).
+        partner = db.session.get(Partner, partner_id)
+        if partner is not None and partner.partner_type == "prospect":
+            promote(partner, by=by, commit=False, check=False)
         db.session.commit()
     except BaseException:
         db.session.rollback()

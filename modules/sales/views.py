@@ -44,6 +44,11 @@ def _users():
     return db.session.scalars(sa.select(User).where(User.active).order_by(User.name)).all()
 
 
+def _search_text() -> str:
+    """The ``q`` parameter, without NUL characters (PostgreSQL refuses them)."""
+    return request.args.get("q", "").replace("\x00", "").strip()[:100]
+
+
 def _int(value) -> int | None:
     try:
         number = int(value)
@@ -56,7 +61,7 @@ def _int(value) -> int | None:
 
 @bp.get("/sales/products")
 def list_products():
-    q = request.args.get("q", "").strip()[:100]
+    q = _search_text()
     state = request.args.get("state", "active")
     sort, order = sort_clause(PRODUCT_SORTS, request.args.get("sort"), "code")
     stmt = access.visible(sa.select(Product), Product, current_user)
@@ -112,11 +117,24 @@ def edit_product(product_id: int):
     return _product_form(access.get_or_404(Product, product_id, current_user, "update"))
 
 
+@bp.post("/sales/products/<int:product_id>/delete")
+def delete_product(product_id: int):
+    product = access.get_or_404(Product, product_id, current_user, "delete")
+    code = product.code
+    try:
+        services.delete_product(product, by=current_user)
+    except Conflict as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("sales.edit_product", product_id=product_id), 303)
+    flash(_("Product %(code)s deleted.", code=code), "success")
+    return redirect(url_for("sales.list_products"), 303)
+
+
 # --- order list ------------------------------------------------------------------------
 
 @bp.get("/sales/orders")
 def list_orders():
-    q = request.args.get("q", "").strip()[:100]
+    q = _search_text()
     status = request.args.get("status", "")
     salesperson = request.args.get("salesperson", "")
     sort, order = sort_clause(ORDER_SORTS, request.args.get("sort"), "-created")
@@ -160,7 +178,7 @@ def _partner_options(selected_id: int | None, q: str = "") -> list[Partner]:
 @bp.get("/sales/partner-options")
 def partner_options():
     """The partner picker's options (HTMX active search)."""
-    q = request.args.get("q", "").strip()[:100]
+    q = _search_text()
     return render_template("sales/_partner_options.html", partners=_partner_options(None, q),
                            selected=None)
 
@@ -321,7 +339,7 @@ def line_form(order_id: int):
 @bp.get("/sales/products/search")
 def search_products():
     """Products matching ``q`` for the add-line form (HTMX)."""
-    q = request.args.get("q", "").strip()[:100]
+    q = _search_text()
     order_id = _int(request.args.get("order_id"))
     if order_id is None:
         abort(400)
@@ -428,6 +446,19 @@ def print_order(order_id: int):
 
 # --- panels on other pages --------------------------------------------------------------------
 
+def _first_and_count(stmt: sa.Select, limit: int) -> tuple[list[SaleOrder], int]:
+    """The ``limit`` most recent orders of ``stmt`` and how many there are, in one query."""
+    rows = db.session.execute(stmt.add_columns(sa.func.count().over().label("total"))
+                              .order_by(SaleOrder.id.desc()).limit(limit)).unique().all()
+    return [row[0] for row in rows], (rows[0].total if rows else 0)
+
+
+def _partial(template: str, **context) -> str:
+    """A panel's HTML, without the page's context processors (menu, bell: queries the
+    page already made)."""
+    return current_app.jinja_env.get_template(template).render(**context)
+
+
 def orders_panel(record_type: str, record, user) -> Panel | None:
     """Quotes and orders of a partner, or made from / for any other record (an opportunity,
     a lead) through the generic references."""
@@ -439,17 +470,26 @@ def orders_panel(record_type: str, record, user) -> Panel | None:
         condition = sa.or_(
             sa.and_(SaleOrder.origin_type == record_type, SaleOrder.origin_id == record.id),
             sa.and_(SaleOrder.prospect_type == record_type, SaleOrder.prospect_id == record.id))
-    stmt = access.visible(sa.select(SaleOrder).where(condition), SaleOrder, user)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(stmt.subquery())) or 0
+    orders, total = _first_and_count(
+        access.visible(sa.select(SaleOrder).where(condition), SaleOrder, user), 10)
     if total == 0 and record_type not in ("partner", "opportunity"):
         return None
-    orders = db.session.scalars(stmt.order_by(SaleOrder.id.desc()).limit(10)).all()
     new_url = None
     if record_type == "opportunity":
         new_url = url_for("sales.new_order", origin_type="opportunity", origin_id=record.id)
     elif record_type == "partner":
         new_url = url_for("sales.new_order", partner_id=record.id)
-    html = render_template("sales/_panel.html", orders=orders, total=total, new_url=new_url,
-                           record_type=record_type, record=record)
+    html = _partial("sales/_panel.html", orders=orders, total=total, new_url=new_url,
+                    record_type=record_type, record=record)
     return Panel(title=_("Quotes and orders"), html=Markup(html), order=30, id="sales-orders",  # noqa: S704 - autoescaped
+                 count=total)
+
+
+def home_panel(user) -> Panel:
+    """My open quotes (draft and finalized), most recent first."""
+    stmt = access.visible(sa.select(SaleOrder), SaleOrder, user).where(
+        SaleOrder.assigned_to == user.id, SaleOrder.status.in_(("draft", "finalized")))
+    orders, total = _first_and_count(stmt.options(joinedload(SaleOrder.partner)), 5)
+    html = _partial("sales/_home_panel.html", orders=orders, total=total)
+    return Panel(title=_("My open quotes"), html=Markup(html), order=40, id="sales-open-quotes",  # noqa: S704
                  count=total)

@@ -225,6 +225,8 @@ def test_failed_email_is_retried_then_failed_and_shown(app, login, sales):
     row = reminders()[0]
     assert row.state == "failed" and row.attempts == jobs.MAX_ATTEMPTS
     assert jobs.dispatch_reminders(now=now + timedelta(days=1)) == 0
+    note = db.session.scalars(sa.select(Notification)).one()  # the user is told in the app
+    assert note.user_id == sales.id and note.kind == "reminder_failed" and note.url == f"/calendar/events/{event.id}"
     page = login(sales).get(f"/calendar/events/{event.id}")
     assert b'data-reminder-state="failed"' in page.data and b"Failed" in page.data
 

@@ -62,16 +62,6 @@ def _parse(table: str):
 CASES = _parse(TABLE)
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    """Hundreds of cases each sign a user in: hash with a cheap scrypt cost here (the
-    hash carries its parameters, so checking stays correct)."""
-    from werkzeug import security
-
-    import core.auth.models as models
-
-    monkeypatch.setattr(models, "generate_password_hash",
-                        lambda pw, method=None: security.generate_password_hash(pw, "scrypt:1024:8:1"))
 
 
 ROLE_FIXTURES = {"admin": "admin", "manager": "manager", "owner": "sales", "other": "sales2"}

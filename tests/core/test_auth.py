@@ -12,16 +12,6 @@ from core.errors import ValidationError
 from core.testing.pytest_plugin import PASSWORD
 
 
-@pytest.fixture(autouse=True)
-def _cheap_password_hashing(monkeypatch):
-    from werkzeug import security
-
-    import core.auth.models as models
-
-    monkeypatch.setattr(models, "generate_password_hash",
-                        lambda pw, method=None: security.generate_password_hash(pw, "scrypt:1024:8:1"))
-
-
 def _session_cookie(client):
     cookie = client.get_cookie("session")
     return cookie.value if cookie else None
@@ -84,6 +74,8 @@ class TestRateLimit:
                                ).status_code == 401
         r = client.post("/login", data={"email": sales.email, "password": PASSWORD})
         assert r.status_code == 429
+        assert b"Too many attempts" in r.data
+        assert int(r.headers["Retry-After"]) > 0
         assert client.get("/login").status_code == 200  # only attempts are limited
         limiter.reset()
 
@@ -275,3 +267,62 @@ def test_cli_token_for_unknown_user_fails(app):
     r = app.test_cli_runner().invoke(args=["users", "token", "ghost@test.example"])
     assert r.exit_code == 1
     assert "no active user" in r.output
+
+
+# --- users through the API and the admin page ---------------------------------------------
+
+def test_api_create_user_validation(api, admin, sales):
+    client = api(admin)
+    r = client.post("/users", json={"email": sales.email, "name": "Dup", "role": "salesperson",
+                                    "password": "a-long-enough-secret"})
+    assert r.status_code == 422 and "email" in r.json["errors"]
+    r = client.post("/users", json={"email": "x@test.example", "name": "", "role": "boss",
+                                    "password": "short", "active": True})
+    assert r.status_code == 422
+    assert set(r.json["errors"]) == {"name", "role", "active"}
+    r = client.post("/users", json={"email": "weak@test.example", "name": "Weak",
+                                    "role": "salesperson", "password": "password123"})
+    assert r.status_code == 422 and "password" in r.json["errors"]
+    r = client.post("/users", json={"email": "ok@test.example", "name": "Okay",
+                                    "role": "salesperson", "password": "a-long-enough-secret"})
+    assert r.status_code == 201 and r.json["role"] == "salesperson"
+    assert "password" not in r.json and "password_hash" not in r.json
+
+
+def test_admin_page_user_form_names_bad_fields(login, admin, sales):
+    r = login(admin).post("/admin/users/new", data={"email": sales.email, "name": "",
+                                                    "role": "boss", "password": "short"})
+    assert r.status_code == 422
+    html = r.get_data(as_text=True)
+    for field in ("email", "name", "role", "password"):
+        assert f'data-field-error="{field}"' in html, field
+    assert "short" not in html  # the password is never sent back
+
+
+def test_users_me(api, sales):
+    r = api(sales).get("/users/me")
+    assert r.status_code == 200
+    assert {k: r.json[k] for k in ("email", "name", "role")} == {
+        "email": sales.email, "name": "Sam Sales", "role": "salesperson"}
+
+
+@pytest.mark.parametrize("name", ["bad\x00name", "x" * 121, "tab\there"])
+def test_user_names_are_checked_everywhere(login, admin, sales, name):
+    client = login(admin)
+    r = client.post("/admin/users/new", data={"email": "n@test.example", "name": name,
+                                              "role": "salesperson", "password": "a-long-enough-secret"})
+    assert r.status_code == 422 and 'data-field-error="name"' in r.get_data(as_text=True)
+    r = client.post(f"/admin/users/{sales.id}", data={"email": sales.email, "name": name,
+                                                      "role": "salesperson", "active": "1"})
+    assert r.status_code == 422 and 'data-field-error="name"' in r.get_data(as_text=True)
+    r = client.post("/profile", data={"name": name})
+    assert r.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(User, sales.id).name == "Sam Sales"
+
+
+def test_token_name_is_cleaned(login, sales):
+    client = login(sales)
+    client.post("/profile/tokens", data={"name": "my\x00script\x07" + "y" * 100})
+    token = db.session.scalar(sa.select(ApiToken))
+    assert token.name.startswith("myscript") and len(token.name) == 80

@@ -112,3 +112,12 @@ def test_upload_page(login, manager):
         "step": "upload", "file": (io.BytesIO("x\né\n".encode("latin-1")), "bad.csv")},
         content_type="multipart/form-data")
     assert bad.status_code == 422 and "UTF-8" in bad.get_data(as_text=True)
+
+
+def test_bad_phone_and_long_value():
+    report = _run("last_name,phone,mobile,country\nA,call me,,FR\nB,+33 1 44 00 00 02,12,FR\n"
+                  f"{'x' * 101},,,FR\nD,,,France\n")
+    reasons = {e.line: " ".join(e.reasons) for e in report.errors}
+    assert "phone" in reasons[2] and "mobile" in reasons[3]
+    assert "last_name" in reasons[4] and "country" in reasons[5]
+    assert report.imported == 0

@@ -93,17 +93,18 @@ def _api_call(client, action, lead_id, other):
 @pytest.mark.parametrize("action", ACTIONS)
 def test_api(make_lead, manager, sales, api, status, action):
     lead = make_lead(status)
+    lead_id = lead.id
     client = api(manager)
-    before = _snapshot(lead.id)
-    response = _api_call(client, action, lead.id, sales)
+    before = _snapshot(lead_id)
+    response = _api_call(client, action, lead_id, sales)
     expected = EXPECTED.get((action, status), "conflict")
     if expected == "conflict":
         assert response.status_code == 409, response.json
         assert response.mimetype == "application/problem+json"
-        assert _snapshot(lead.id) == before
+        assert _snapshot(lead_id) == before
     elif expected is None:
         assert response.status_code == 204
-        assert _snapshot(lead.id)[0] is None
+        assert _snapshot(lead_id)[0] is None
     else:
         assert response.status_code == 200, response.json
         body = response.json["lead"] if action == "convert" else response.json
@@ -128,16 +129,17 @@ def _page_call(client, action, lead_id, other):
 @pytest.mark.parametrize("action", ACTIONS)
 def test_pages(make_lead, manager, sales, login, status, action):
     lead = make_lead(status)
+    lead_id = lead.id
     client = login(manager)
-    before = _snapshot(lead.id)
-    response = _page_call(client, action, lead.id, sales)
+    before = _snapshot(lead_id)
+    response = _page_call(client, action, lead_id, sales)
     expected = EXPECTED.get((action, status), "conflict")
     if expected == "conflict":
         assert response.status_code == 409
-        assert _snapshot(lead.id) == before
+        assert _snapshot(lead_id) == before
     else:
         assert response.status_code in (200, 303), response.data[:300]
-        row = _snapshot(lead.id)[0]
+        row = _snapshot(lead_id)[0]
         assert (row["status"] if row else None) == expected
 
 

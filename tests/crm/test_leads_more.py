@@ -186,3 +186,11 @@ def test_order_confirmed_respects_setting(manager):
                                                     partner_id=None, origin_type="opportunity",
                                                     origin_id=opp.id), manager)
     assert opp.status == "open"
+
+
+def test_web_to_lead_requires_name_and_email(client):
+    response = client.post("/crm/web-to-lead", data={"company_name": "Only a company"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'data-field-error="last_name"' in html and 'data-field-error="email"' in html
+    assert _count() == 0

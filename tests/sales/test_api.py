@@ -162,3 +162,19 @@ def test_openapi_documents_sales(api, sales):
     for path in ("/api/v1/orders", "/api/v1/orders/{order_id}/confirm", "/api/v1/products",
                  "/api/v1/opportunities/{opportunity_id}/quote"):
         assert path in paths
+
+
+def test_delete_product(api, manager, sales, product, make_order):
+    m = api(manager)
+    spare = m.post("/products", json={"code": "SPARE", "name": "Spare"}).json
+    assert api(sales).delete(f"/products/{spare['id']}").status_code == 403
+    assert m.delete(f"/products/{spare['id']}").status_code == 204
+    assert m.get(f"/products/{spare['id']}").status_code == 404
+    make_order(sales)  # uses ``product``
+    r = m.delete(f"/products/{product.id}")
+    assert r.status_code == 409 and "deactivate" in r.json["detail"]
+
+
+@pytest.mark.parametrize("url", ["/orders?q=%00", "/products?q=a%00b"])
+def test_nul_in_search_is_harmless(api, sales, url):
+    assert api(sales).get(url).status_code in (200, 400)  # dropped, or refused by the core

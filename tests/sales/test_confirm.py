@@ -216,3 +216,29 @@ def test_stale_object_cannot_confirm_twice(make_order, sales):
     with pytest.raises(Conflict):
         services.confirm(order, by=sales)
     assert _reload(SaleOrder, order_id).status == "confirmed"
+
+
+class SetsProspectPartner:
+    """A module that sets an existing prospect partner on the order during confirmation."""
+
+    partner_id = None
+
+    @hookimpl
+    def describe_order_reference(self, ref_type, ref_id, user):
+        return {"title": "Lead", "url": "/leads/1"}
+
+    @hookimpl
+    def on_order_confirmed(self, order, by):
+        if order.partner_id is None:
+            order.partner_id = type(self).partner_id
+
+
+def test_partner_set_by_another_module_becomes_customer(plugin, api, sales, product, make_partner):
+    SetsProspectPartner.partner_id = make_partner("Converted earlier", "prospect").id
+    plugin(SetsProspectPartner())
+    client = api(sales)
+    oid = client.post("/orders", json={"lead_id": 4, "lines": [{"product_id": product.id, "quantity": "1"}]}).json["id"]
+    client.post(f"/orders/{oid}/finalize")
+    r = client.post(f"/orders/{oid}/confirm")
+    assert r.status_code == 200 and r.json["partner_id"] == SetsProspectPartner.partner_id
+    assert _reload(Partner, SetsProspectPartner.partner_id).partner_type == "customer"

@@ -246,3 +246,12 @@ def test_odd_lines_are_never_500(login, sales, make_order, data):
     assert client.post(f"/sales/orders/{order.id}/lines", data=data, headers=HX).status_code == 422
     line = order.lines[0].id
     assert client.post(f"/sales/orders/{order.id}/lines/{line}", data=data, headers=HX).status_code == 422
+
+
+def test_home_panel_lists_my_open_quotes(login, sales, sales2, make_order):
+    mine = make_order(sales, "finalized")
+    make_order(sales, "confirmed")
+    make_order(sales2, "draft")
+    html = login(sales).get("/").get_data(as_text=True)
+    assert "My open quotes" in html and mine.number in html
+    assert html.count('data-status="') == 1  # only my open quote

@@ -32,6 +32,33 @@ def leads_by_source(user, assigned_to: int | None = None) -> list[tuple[str, int
     return [(name, int(count)) for name, count in rows]
 
 
+def activity_by_salesperson(user, months: int = 12, *, today: date | None = None,
+                            assigned_to: int | None = None) -> list[dict]:
+    """Calls and meetings (not cancelled) per organizer over the period, from the calendar
+    (a dependency of the CRM), restricted to the events the user may see."""
+    from datetime import UTC, datetime
+
+    from core.auth.models import User
+    from modules.calendar.models import Event
+    from modules.crm.services.opportunities import add_months
+
+    first = add_months((today or date.today()).replace(day=1), -(months - 1))
+    end = add_months((today or date.today()).replace(day=1), 1)
+    stmt = access.visible(
+        sa.select(User.name, Event.type, sa.func.count(Event.id))
+        .join(User, User.id == Event.organizer_id)
+        .where(Event.type.in_(("call", "meeting")), Event.status != "cancelled",
+               Event.start >= datetime(first.year, first.month, 1, tzinfo=UTC),
+               Event.start < datetime(end.year, end.month, 1, tzinfo=UTC))
+        .group_by(User.name, Event.type), Event, user)
+    if assigned_to is not None:
+        stmt = stmt.where(Event.organizer_id == assigned_to)
+    people: dict[str, dict] = {}
+    for name, kind, count in db.session.execute(stmt):
+        people.setdefault(name, {"name": name, "call": 0, "meeting": 0})[kind] = int(count)
+    return sorted(people.values(), key=lambda r: r["name"])
+
+
 def figures(user, *, assigned_to: int | None = None, months: int = 12,
             today: date | None = None) -> dict:
     return {
@@ -42,4 +69,5 @@ def figures(user, *, assigned_to: int | None = None, months: int = 12,
         "won_lost": opportunities.won_lost_by_month(user, months, today=today,
                                                     assigned_to=assigned_to),
         "by_salesperson": opportunities.won_lost_by_salesperson(user, assigned_to=assigned_to),
+        "activity": activity_by_salesperson(user, months, today=today, assigned_to=assigned_to),
     }

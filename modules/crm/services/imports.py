@@ -7,6 +7,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,8 +24,9 @@ from core.db import UTCDateTime, db, utcnow
 from core.errors import ValidationError
 from core.partners.models import Contact, Partner
 from core.timeline import N_, TimelineEntry
+from core.validation import Text, normalize_phone
 from modules.crm.models import Lead, LeadSource
-from modules.crm.schemas import LeadIn
+from modules.crm.schemas import LeadIn, Opt
 from modules.crm.services.leads import derive
 
 FIELDS = ["first_name", "last_name", "company_name", "job_title", "email", "phone", "mobile",
@@ -39,6 +41,29 @@ ALIASES = {"firstname": "first_name", "first": "first_name", "prenom": "first_na
            "zip": "postal_code", "postcode": "postal_code", "code_postal": "postal_code",
            "pays": "country", "notes": "description", "note": "description"}
 BATCH = 1000
+_PHONE_CHARS = re.compile(r"[0-9+().\-\s/]{3,40}")
+
+
+class ImportRow(LeadIn):
+    """LeadIn, with the phone numbers checked by :func:`_phones` (parsed once per row)."""
+
+    phone: Opt(Text(40)) = None
+    mobile: Opt(Text(40)) = None
+
+
+def _phones(values: dict, errors: list[str]) -> dict:
+    """The same rule as core.validation's Phone, returning the normalized numbers."""
+    result = {}
+    for name in ("phone", "mobile"):
+        value = values.get(name)
+        normalized = None
+        if value:
+            if _PHONE_CHARS.fullmatch(value):
+                normalized = normalize_phone(value)
+            if normalized is None:
+                errors.append(f"{name}: not a valid phone number")
+        result[name] = normalized
+    return result
 DUPLICATE_MODES = ("flag", "skip", "ignore")
 
 
@@ -204,13 +229,18 @@ def _import_rows(reader, by, mapping, duplicates, all_or_nothing, progress,
             continue
         source_id, known = sources.get(values.pop("source", None))
         payload = {k: v for k, v in values.items() if v}
+        reasons: list[str] = []
         try:
-            data = LeadIn.model_validate(payload)
+            data = ImportRow.model_validate(payload)
         except PydanticValidationError as exc:
             reasons = [f"{name}: {'; '.join(msgs)}" for name, msgs in pydantic_errors(exc).items()]
+            data = None
+        phones = _phones(data.model_dump() if data else payload, reasons)
+        if reasons:
             report.errors.append(RowError(line, reasons))
             continue
         clean = data.model_dump(exclude={"source", "source_id", "assigned_to"})
+        clean["_phones"] = phones
         if not known:
             report.errors.append(RowError(line, [_("source: unknown lead source")]))
             continue
@@ -244,7 +274,8 @@ def _existing(column, values: set[str]) -> set[str]:
 def _write_batch(batch, report, duplicates, seen_emails, seen_phones, by, now) -> None:
     rows = []
     for line, clean in batch:
-        rows.append((line, clean | derive(clean)))
+        phones = clean.pop("_phones")
+        rows.append((line, clean | derive(clean, phones)))
     if duplicates != "ignore":
         emails = {r["email_lower"] for _l, r in rows if r["email_lower"]}
         phones = {p for _l, r in rows for p in (r["phone_normalized"], r["mobile_normalized"]) if p}

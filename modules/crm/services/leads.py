@@ -97,16 +97,20 @@ def _conditional_update(lead: Lead, action: str, values: dict, *extra_where) -> 
 
 # --- fields ------------------------------------------------------------------------------
 
-def derive(values: dict) -> dict:
-    """The derived search and duplicate columns of a lead's values."""
+def derive(values: dict, normalized_phones: dict | None = None) -> dict:
+    """The derived search and duplicate columns of a lead's values (``normalized_phones``:
+    already normalized ``phone``/``mobile``, so that an import parses each number once)."""
+    phones = normalized_phones if normalized_phones is not None else {
+        "phone": normalize_phone(values.get("phone")),
+        "mobile": normalize_phone(values.get("mobile"))}
     person = " ".join(p for p in (values.get("first_name"), values.get("last_name")) if p)
     email = values.get("email")
     return {
         "name_search": " ".join(p for p in (person, values.get("company_name")) if p).lower()[:420],
         "email_lower": email.lower() if email else None,
         "email_domain": email_domain(email),
-        "phone_normalized": normalize_phone(values.get("phone")),
-        "mobile_normalized": normalize_phone(values.get("mobile")),
+        "phone_normalized": phones.get("phone"),
+        "mobile_normalized": phones.get("mobile"),
         "company_key": company_key(values.get("company_name")),
     }
 

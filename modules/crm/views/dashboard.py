@@ -43,6 +43,9 @@ def dashboard_page():
         "won_lost": _chart("bar", [r["month"] for r in data["won_lost"]], [
             (_("Won"), [r["won"] for r in data["won_lost"]]),
             (_("Lost"), [r["lost"] for r in data["won_lost"]])]),
+        "activity": _chart("bar", [r["name"] for r in data["activity"]], [
+            (_("Calls"), [r["call"] for r in data["activity"]]),
+            (_("Meetings"), [r["meeting"] for r in data["activity"]])]),
     }
     return render("crm/dashboard.html", data=data, charts=charts, users=users(),
                   assignee=assignee, months=months, periods=PERIODS, statuses=STATUS_LABELS)

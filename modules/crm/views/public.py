@@ -8,6 +8,7 @@ import logging
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
 
 from core import settings
 from core.auth.models import User
@@ -59,6 +60,10 @@ def web_to_lead_submit():
         log.info("web-to-lead: honeypot filled, ignored")
         return _page("crm/public/thanks.html")
     data, errors = validate_form(LeadIn, request.form, FIELDS)
+    for required in ("last_name", "email"):
+        if not (request.form.get(required) or "").strip():
+            errors.setdefault(required, []).append(_("This field is required."))
+            data = None
     if data is None:
         return _page("crm/public/form.html", 422, values=request.form, errors=errors)
     values = data.model_dump(exclude={"source", "assigned_to"})

@@ -11,16 +11,18 @@
   function flash(message, category) {
     document.body.dispatchEvent(new CustomEvent("flash", {detail: {message: message, category: category || "danger"}}));
   }
-  function pad(n) { return (n < 10 ? "0" : "") + n; }
-  function dayString(date) { return date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate()); }
-  function addDays(date, n) { var d = new Date(date.getTime()); d.setDate(d.getDate() + n); return d; }
+  function nextDay(day) {
+    var d = new Date(day + "T00:00:00Z"); d.setUTCDate(d.getUTCDate() + 1);
+    return d.toISOString().slice(0, 10);
+  }
 
   function save(info) {
     var ev = info.event;
     var body = {all_day: ev.allDay, version: ev.extendedProps.version};
     if (ev.allDay) {
-      body.start = dayString(ev.start) + "T00:00:00Z";
-      body.end = dayString(ev.end || addDays(ev.start, 1)) + "T00:00:00Z";
+      var first = ev.startStr.slice(0, 10);
+      body.start = first + "T00:00:00Z";
+      body.end = (ev.end ? ev.endStr.slice(0, 10) : nextDay(first)) + "T00:00:00Z";
     } else {
       body.start = ev.start.toISOString();
       body.end = (ev.end || new Date(ev.start.getTime() + 3600 * 1000)).toISOString();
@@ -55,6 +57,9 @@
 
   var calendar = new FullCalendar.Calendar(el, {
     locale: el.dataset.locale || "en",
+    // The forms read times in the user's time zone: "UTC" when none is set, else the
+    // browser's own ("local"), which is the user's in practice.
+    timeZone: el.dataset.timezone || "local",
     initialView: narrow ? "timeGridDay" : "timeGridWeek",
     headerToolbar: narrow
       ? {left: "prev,next", center: "title", right: "today"}
