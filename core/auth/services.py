@@ -14,6 +14,12 @@ from core.db import db, utcnow
 from core.errors import ValidationError
 
 
+def _has_control(text: str) -> bool:
+    """Control characters (NUL above all: PostgreSQL text cannot hold it) have no place in
+    a name."""
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
 def normalize_email(value: str) -> str:
     try:
         return validate_email(value.strip(), check_deliverability=False).normalized.lower()
@@ -42,6 +48,8 @@ def create_user(*, email: str, name: str, role: str, password: str, locale: str 
     name = (name or "").strip()
     if not name:
         errors["name"] = [_("This field is required.")]
+    elif _has_control(name):
+        errors["name"] = [_("This field contains control characters.")]
     elif len(name) > 120:
         errors["name"] = [_("Use at most %(n)d characters.", n=120)]
     if role not in ROLES:
@@ -79,6 +87,8 @@ def update_user(user: User, *, name=None, role=None, active=None, locale=None, t
     if name is not None:
         if not name.strip():
             errors["name"] = [_("This field is required.")]
+        elif _has_control(name):
+            errors["name"] = [_("This field contains control characters.")]
         values["name"] = name.strip()[:120]
     if role is not None:
         if role not in ROLES:
@@ -115,7 +125,7 @@ def end_sessions(user: User) -> None:
 
 
 def issue_token(user: User, name: str = "API") -> str:
-    name = (name or "API").strip()[:80] or "API"
+    name = "".join(c for c in (name or "") if not _has_control(c)).strip()[:80] or "API"
     _token, clear = ApiToken.issue(user, name)
     db.session.commit()
     return clear
