@@ -105,7 +105,10 @@ def test_every_dangerous_prefix_is_neutralised_through_the_export_urls(login, ma
     every cell starting with a dangerous character gets a leading quote."""
     from core.partners.models import Contact, Partner
 
-    for i, value in enumerate(DANGEROUS):
+    dangerous = DANGEROUS
+    if db.engine.dialect.name == "postgresql":  # PostgreSQL text cannot hold NUL at all
+        dangerous = [v for v in DANGEROUS if "\x00" not in v]
+    for i, value in enumerate(dangerous):
         partner = Partner(name=value, name_search=f"x{i}", kind="company",
                           partner_type="prospect", city=value, street=value, email=value,
                           phone=value, website=value, postal_code=value[:20], country=None,
@@ -125,7 +128,7 @@ def test_every_dangerous_prefix_is_neutralised_through_the_export_urls(login, ma
         assert response.headers["Cache-Control"] == "no-store"
         rows = _rows(response)
         header, rows = rows[0], rows[1:]
-        assert len(rows) == len(DANGEROUS)
+        assert len(rows) == len(dangerous)
         for row in rows:
             for column in text_columns:
                 cell = row[header.index(column)]
@@ -165,3 +168,13 @@ def test_oversized_requests_get_a_clear_413(app, api, login, sales):
         content_type="multipart/form-data")
     assert upload.status_code == 413
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("q", ["\x00", "a\x00b", "\x01\x1f", "%00"])
+def test_search_with_control_characters(login, api, admin, some_partners, q):
+    """Found by schemathesis on PostgreSQL: ``?q=%00`` was a 500 (PostgreSQL text cannot
+    hold NUL)."""
+    for url in ("/partners", "/contacts", "/partners/search"):
+        assert login(admin).get(url, query_string={"q": q}).status_code == 200, url
+    for url in ("/partners", "/contacts", "/users"):
+        assert api(admin).get(url, query_string={"q": q}).status_code == 200, url
