@@ -178,3 +178,21 @@ def test_search_with_control_characters(login, api, admin, some_partners, q):
         assert login(admin).get(url, query_string={"q": q}).status_code == 200, url
     for url in ("/partners", "/contacts", "/users"):
         assert api(admin).get(url, query_string={"q": q}).status_code == 200, url
+
+
+HUGE_IDS = [2**31, 2**31 + 1, 2**53, 2**63, 1556417447777664256]
+
+
+@pytest.mark.parametrize("record_id", HUGE_IDS)
+def test_ids_beyond_the_integer_range_are_404(login, api, admin, record_id):
+    """Found by schemathesis on PostgreSQL: /api/v1/contacts/1556417447777664256 was a 500
+    (an INTEGER column cannot hold it)."""
+    client, bearer = login(admin), api(admin)
+    for url in (f"/partners/{record_id}", f"/partners/{record_id}/edit",
+                f"/contacts/{record_id}", f"/contacts/{record_id}/edit",
+                f"/admin/users/{record_id}"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/notifications/{record_id}/read").status_code == 404
+    for url in (f"/partners/{record_id}", f"/contacts/{record_id}"):
+        assert bearer.get(url).status_code == 404, url
+    assert bearer.post(f"/notifications/{record_id}/read").status_code == 404
