@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := core.app:create_app
 
-.PHONY: run test setup lint bench translations clean
+.PHONY: run test setup lint bench translations messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,26 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 translations: $(VENV)/.installed
 	@for d in core/translations modules/*/translations; do \
-		[ -d $$d ] && $(BIN)/pybabel compile -q -f -d $$d || true; done
+		if [ -d $$d ]; then $(BIN)/pybabel -q compile -f -d $$d || exit 1; fi; done
+
+# Extract the English strings of the core and of each module that has any, and merge them
+# into the French catalogue (<pkg>/translations/fr/LC_MESSAGES/messages.po); translate the
+# new entries there, then `make translations` compiles them.
+messages: $(VENV)/.installed
+	@for pkg in core modules/*/; do \
+		pkg=$${pkg%/}; [ -f $$pkg/__init__.py ] || continue; \
+		pot=$$pkg/translations/messages.pot; po=$$pkg/translations/fr/LC_MESSAGES/messages.po; \
+		mkdir -p $$pkg/translations; \
+		$(BIN)/pybabel -q extract -F babel.cfg -k _l -k N_ --add-location=file --sort-output \
+			--project=Comptoir -o $$pot $$pkg || exit 1; \
+		if ! grep -q '^msgid "[^"]' $$pot; then \
+			rm -f $$pot; rmdir $$pkg/translations 2>/dev/null; continue; fi; \
+		if [ -f $$po ]; then \
+			$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date -i $$pot -o $$po -l fr || exit 1; \
+		else \
+			$(BIN)/pybabel -q init -i $$pot -o $$po -l fr || exit 1; fi; \
+		echo "$$pkg: $$(grep -c '^msgid "[^"]' $$pot) strings"; \
+	done
 
 setup: $(VENV)/.installed translations
 

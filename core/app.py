@@ -8,7 +8,6 @@ from pathlib import Path
 
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
-from flask_login import current_user
 
 from core import __version__
 from core.db import configure_engine, db, sqlite_begin_mode
@@ -172,6 +171,10 @@ def _register_request_hooks(app: Flask, registry) -> None:
 
     @app.before_request
     def _before():
+        # A request never inherits the signed-in user or CSRF token of another one (tests
+        # run many requests, from several clients, inside one app context and one ``g``).
+        for name in ("_login_user", "api_user", app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):
+            g.pop(name, None)
         sqlite_begin_mode.set("DEFERRED" if request.method in SAFE_METHODS else "IMMEDIATE")
         registry.refresh()
         blueprint = request.blueprint
@@ -217,7 +220,6 @@ def _register_request_hooks(app: Flask, registry) -> None:
         return shell_context()
 
     register_error_handlers(app)
-    _ = current_user
 
 
 class _SecureCookies:

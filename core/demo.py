@@ -33,7 +33,6 @@ DEMO_PARTNERS = [
 
 def load_core_demo(app) -> str:
     from core.auth import services as auth
-    from core.auth.models import User
     from core.partners import services as partners
     from core.partners.models import Partner
 
@@ -61,7 +60,6 @@ def load_core_demo(app) -> str:
                                      "last_name": last, "job_title": job, "email": cemail},
                                     by=manager)
         created += 1
-    _ = (User, current_app)
     return f"core: {created} users and partners added (password for every demo user: {DEMO_PASSWORD})"
 
 

@@ -63,7 +63,7 @@ def register_menu_entries():
 
 @hookimpl
 def register_reminder_channels():
-    from core.notifications import Channel, notify
+    from core.notifications import Channel, notify, notify_many
 
     def deliver_email(message):
         from core import mail
@@ -75,12 +75,15 @@ def register_reminder_channels():
             return
         msg = mail.build_message(
             user.email, message.title, message.body or message.title, message.html,
-            message_id=f"<{message.key}@comptoir>" if message.key else None,
+            message_id=message.extra.get("message_id") or (
+                # A stable Message-ID; ":" is not allowed in its left part (RFC 5322).
+                f"<{message.key.replace(':', '.')}@comptoir>" if message.key else None),
         )
         mail.send(msg)
 
     return [
-        Channel("notification", _l("In-app notification"), notify, transactional=True),
+        Channel("notification", _l("In-app notification"), notify, transactional=True,
+                deliver_many=notify_many),
         Channel("email", _l("Email"), deliver_email, transactional=False),
     ]
 

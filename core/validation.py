@@ -16,11 +16,15 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, StringConstrain
 from pydantic import ValidationError as PydanticValidationError
 
 
+def N_(message: str) -> str:  # noqa: N802 - marks a message for translation at display time
+    return message
+
+
 def _email(value: str) -> str:
     try:
         return validate_email(value, check_deliverability=False).normalized
     except EmailNotValidError as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(N_("not a valid email address") + ": " + str(exc)) from None
 
 
 def normalize_phone(value: str | None, region: str | None = None) -> str | None:
@@ -45,7 +49,7 @@ def _default_region() -> str:
 
 def _phone(value: str) -> str:
     if not re.fullmatch(r"[0-9+().\-\s/]{3,40}", value) or normalize_phone(value) is None:
-        raise ValueError("not a valid phone number")
+        raise ValueError(N_("not a valid phone number"))
     return value
 
 
@@ -56,20 +60,20 @@ def _url(value: str) -> str:
     if not value.lower().startswith(("http://", "https://")):
         value = "https://" + value
     if not _URL.match(value) or "." not in value.split("/")[2]:
-        raise ValueError("not a valid web address")
+        raise ValueError(N_("not a valid web address"))
     return value
 
 
 def _country(value: str) -> str:
     value = value.upper()
     if not re.fullmatch(r"[A-Z]{2}", value):
-        raise ValueError("use a two-letter country code (FR, DE, US...)")
+        raise ValueError(N_("use a two-letter country code (FR, DE, US...)"))
     return value
 
 
 def _no_control(value: str) -> str:
     if any(ord(c) < 32 and c not in "\n\r\t" for c in value) or "\x00" in value:
-        raise ValueError("contains control characters")
+        raise ValueError(N_("contains control characters"))
     return value
 
 
@@ -128,6 +132,39 @@ def validate_form(model: type[BaseModel], form, fields: list[str] | None = None,
         errors: dict[str, list[str]] = {}
         for err in exc.errors():
             name = ".".join(str(p) for p in err["loc"]) or "form"
-            message = err["msg"].removeprefix("Value error, ")
-            errors.setdefault(name, []).append(message)
+            errors.setdefault(name, []).append(form_message(err))
         return None, errors
+
+
+def form_message(err: dict) -> str:
+    """A pydantic error in the user's language (the API keeps pydantic's English)."""
+    from flask_babel import gettext as _
+
+    kind, ctx = err["type"], err.get("ctx") or {}
+    if kind == "missing" or (kind == "string_too_short" and ctx.get("min_length") == 1):
+        return _("This field is required.")
+    if kind == "string_too_long":
+        return _("Use at most %(n)d characters.", n=ctx.get("max_length", 0))
+    if kind == "string_too_short":
+        return _("Use at least %(n)d characters.", n=ctx.get("min_length", 0))
+    if kind in ("literal_error", "enum"):
+        return _("Choose one of the proposed values.")
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return _("Enter a whole number.")
+    if kind in ("decimal_parsing", "decimal_type", "float_parsing", "decimal_max_places"):
+        return _("Enter a number.")
+    if kind in ("greater_than_equal", "greater_than"):
+        return _("Enter a value of at least %(n)s.", n=ctx.get("ge", ctx.get("gt", "")))
+    if kind in ("less_than_equal", "less_than"):
+        return _("Enter a value of at most %(n)s.", n=ctx.get("le", ctx.get("lt", "")))
+    if kind in ("date_parsing", "date_from_datetime_parsing", "date_type"):
+        return _("Enter a date (YYYY-MM-DD).")
+    if kind in ("datetime_parsing", "datetime_from_date_parsing", "datetime_type"):
+        return _("Enter a date and time.")
+    if kind in ("bool_parsing", "bool_type"):
+        return _("Choose yes or no.")
+    if kind == "value_error":
+        message = str(ctx.get("error", err["msg"].removeprefix("Value error, ")))
+        head, _sep, _detail = message.partition(": ")
+        return _(head)
+    return err["msg"]

@@ -23,7 +23,7 @@ from typing import Annotated, Any
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, json, request
 from flask_login import current_user
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 from pydantic import ValidationError as PydanticValidationError
 
 from core.db import db, utcnow
@@ -53,10 +53,19 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+def _no_control(value: str) -> str:
+    if any(ord(c) < 32 or c == "\x7f" for c in value):
+        raise ValueError("contains control characters")
+    return value
+
+
+SearchText = Annotated[str, Field(max_length=200), AfterValidator(_no_control)]
+
+
 class ListQuery(Query):
     page: int = Field(1, ge=1, le=10**6)
     per_page: int = Field(50, ge=1, le=200)
-    q: str | None = Field(None, max_length=200)
+    q: SearchText | None = None
 
 
 class Out(BaseModel):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Literal
 
 import sqlalchemy as sa
-from flask import url_for
 from pydantic import ConfigDict, Field
 
 from core import access, module_admin
@@ -155,6 +154,13 @@ def disable_module(name: str, query: DisableQuery):
 
 # --- partners ---------------------------------------------------------------------------
 
+def _no_nulls(values: dict, required: tuple[str, ...]) -> None:
+    """A PATCH may leave a required field out, not empty it."""
+    errors = {name: ["may not be null"] for name in required if name in values and values[name] is None}
+    if errors:
+        raise ApiError(422, "Invalid fields", "Some fields are invalid.", errors)
+
+
 class PartnerQuery(ListQuery):
     partner_type: Literal["prospect", "customer"] | None = None
     kind: Literal["company", "individual"] | None = None
@@ -201,8 +207,7 @@ def patch_partner(partner_id: int, data: PartnerPatch):
     partner = access.get_or_404(Partner, partner_id, user, "update")
     values = data.model_dump(exclude_unset=True)
     version = values.pop("version", None)
-    if "name" in values and values["name"] is None:
-        raise ApiError(422, "Invalid fields", errors={"name": ["may not be null"]})
+    _no_nulls(values, ("name", "kind"))
     return services.update_partner(partner, values, by=user, version=version)
 
 
@@ -255,8 +260,7 @@ def patch_contact(contact_id: int, data: ContactPatch):
     contact = access.get_or_404(Contact, contact_id, user, "update")
     values = data.model_dump(exclude_unset=True)
     version = values.pop("version", None)
-    if "last_name" in values and values["last_name"] is None:
-        raise ApiError(422, "Invalid fields", errors={"last_name": ["may not be null"]})
+    _no_nulls(values, ("last_name", "partner_id"))
     return services.update_contact(contact, values, by=user, version=version)
 
 
@@ -300,4 +304,3 @@ def read_notification(notification_id: int):
     return notification
 
 
-_ = url_for

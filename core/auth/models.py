@@ -11,7 +11,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from core.db import TimestampMixin, UTCDateTime, db, utcnow
 
-ROLES = ("admin", "manager", "salesperson")
+
+def N_(message: str) -> str:  # noqa: N802 - gettext's "translate later" marker
+    """Mark a string for extraction; templates translate it with ``_(role)``."""
+    return message
+
+
+ROLES = (N_("admin"), N_("manager"), N_("salesperson"))
 
 
 class User(UserMixin, TimestampMixin, db.Model):

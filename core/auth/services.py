@@ -14,10 +14,9 @@ from core.db import db, utcnow
 from core.errors import ValidationError
 
 
-def _has_control(text: str) -> bool:
-    """Control characters (NUL above all: PostgreSQL text cannot hold it) have no place in
-    a name."""
-    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+def _has_control(value: str) -> bool:
+    """NUL and other control characters: PostgreSQL refuses NUL, none belongs in a name."""
+    return any(ord(c) < 32 or c == "\x7f" for c in value)
 
 
 def normalize_email(value: str) -> str:
@@ -48,10 +47,10 @@ def create_user(*, email: str, name: str, role: str, password: str, locale: str 
     name = (name or "").strip()
     if not name:
         errors["name"] = [_("This field is required.")]
-    elif _has_control(name):
-        errors["name"] = [_("This field contains control characters.")]
     elif len(name) > 120:
         errors["name"] = [_("Use at most %(n)d characters.", n=120)]
+    elif _has_control(name):
+        errors["name"] = [_("Remove the control characters.")]
     if role not in ROLES:
         errors["role"] = [_("Choose one of: %(roles)s.", roles=", ".join(ROLES))]
     problems = password_problems(password or "", email if isinstance(email, str) else "")
@@ -87,9 +86,11 @@ def update_user(user: User, *, name=None, role=None, active=None, locale=None, t
     if name is not None:
         if not name.strip():
             errors["name"] = [_("This field is required.")]
+        elif len(name.strip()) > 120:
+            errors["name"] = [_("Use at most %(n)d characters.", n=120)]
         elif _has_control(name):
-            errors["name"] = [_("This field contains control characters.")]
-        values["name"] = name.strip()[:120]
+            errors["name"] = [_("Remove the control characters.")]
+        values["name"] = name.strip()
     if role is not None:
         if role not in ROLES:
             errors["role"] = [_("Choose one of: %(roles)s.", roles=", ".join(ROLES))]

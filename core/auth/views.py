@@ -2,8 +2,20 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -12,12 +24,30 @@ from core.auth import services
 from core.auth.models import ROLES, ApiToken, User
 from core.db import db
 from core.errors import ValidationError
-from core.extensions import limiter
+from core.extensions import is_htmx, limiter, login_manager
 from core.i18n import timezone_choices, valid_timezone
 from core.plugins import call_each, flatten
 from core.web import render
 
 bp = Blueprint("auth", __name__)
+
+
+@login_manager.unauthorized_handler
+def _unauthorized():
+    """Signed out: pages go to the sign-in page, htmx is told to go there (a redirect
+    followed inside an XHR would paste the sign-in page into the fragment)."""
+    if request.path.startswith("/api/"):
+        from core.api import ApiError
+
+        raise ApiError(401, "Unauthorized", "Send 'Authorization: Bearer <token>'.")
+    if is_htmx():
+        current = request.headers.get("HX-Current-URL", "")
+        target = urlsplit(current).path if current else request.full_path.rstrip("?")
+        response = Response(status=401)
+        response.headers["HX-Redirect"] = url_for("auth.login", next=target or None)
+        return response
+    flash(str(current_app.login_manager.login_message), "info")
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 
 def _safe_next(target: str | None) -> str:
@@ -80,6 +110,10 @@ def profile():
         name = request.form.get("name", "").strip()
         if not name:
             errors["name"] = [_("This field is required.")]
+        elif len(name) > 120:
+            errors["name"] = [_("Use at most %(n)d characters.", n=120)]
+        elif any(ord(c) < 32 for c in name):
+            errors["name"] = [_("Remove the control characters.")]
         if not errors:
             services.update_user(current_user, name=name, locale=locale, timezone=timezone)
             flash(_("Profile saved."), "success")
@@ -88,7 +122,10 @@ def profile():
                                 .order_by(ApiToken.id.desc())).all()
     panels = [p for _m, p in flatten(call_each("record_panels", record_type="profile",
                                                record=current_user, user=current_user))]
-    return render("auth/profile.html", errors=errors, tokens=tokens, panels=panels,
+    values = request.form.to_dict() if errors else {
+        "name": current_user.name, "locale": current_user.locale or "",
+        "timezone": current_user.timezone or ""}
+    return render("auth/profile.html", errors=errors, tokens=tokens, panels=panels, values=values,
                   timezones=timezone_choices(), new_token=session.pop("new_token", None)), (
         422 if errors else 200)
 

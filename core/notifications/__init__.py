@@ -61,6 +61,8 @@ class Channel:
     label: str
     deliver: Callable[[Message], None]
     transactional: bool = False
+    #: optional: deliver a batch at once (same effect as ``deliver`` on each message).
+    deliver_many: Callable[[list[Message]], None] | None = None
 
 
 def notify(message: Message) -> Notification | None:
@@ -81,6 +83,24 @@ def notify(message: Message) -> Notification | None:
     )
     db.session.add(notification)
     return notification
+
+
+def notify_many(messages: list[Message]) -> list[Notification]:
+    """``notify`` for a batch: one query for the keys that exist, one insert."""
+    keys = [m.key for m in messages if m.key is not None]
+    existing: set[str] = set()
+    for start in range(0, len(keys), 500):
+        existing.update(db.session.scalars(
+            sa.select(Notification.key).where(Notification.key.in_(keys[start:start + 500]))))
+    added, seen = [], set()
+    for message in messages:
+        if message.key is not None and (message.key in existing or message.key in seen):
+            continue
+        seen.add(message.key)
+        added.append(Notification(user_id=message.user_id, kind=message.kind, title=message.title[:200],
+                                  body=message.body, url=message.url, key=message.key))
+    db.session.add_all(added)
+    return added
 
 
 def unread_count(user_id: int) -> int:

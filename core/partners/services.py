@@ -43,6 +43,17 @@ def _check_user(user_id: int | None, field: str = "salesperson_id") -> None:
         raise ValidationError.field(field, _("Unknown or inactive user."))
 
 
+def _readable(changes: dict) -> dict:
+    """History shows people by name, not by id."""
+    if "salesperson_id" in changes:
+        names = []
+        for user_id in changes.pop("salesperson_id"):
+            user = db.session.get(User, user_id) if user_id else None
+            names.append(user.name if user else None)
+        changes["salesperson"] = names
+    return changes
+
+
 def _check_version(record, version: int | None) -> None:
     if version is not None and version != record.version:
         raise Conflict(_("This record was changed by someone else since you opened it. "
@@ -75,7 +86,7 @@ def update_partner(partner: Partner, values: dict, *, by: User, version: int | N
         if not by.is_manager and values["salesperson_id"] != partner.salesperson_id:
             raise ValidationError.field("salesperson_id", _("Only a manager can change the salesperson."))
         _check_user(values["salesperson_id"])
-    changes = timeline.changes_between(partner, values)
+    changes = _readable(timeline.changes_between(partner, values))
     for key, value in values.items():
         setattr(partner, key, value)
     _derived(partner)

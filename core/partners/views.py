@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -32,6 +32,12 @@ def _login():
     return None
 
 
+def _q() -> str:
+    """The search box, without control characters (PostgreSQL refuses NUL in a string)."""
+    value = request.args.get("q", "")[:100]
+    return "".join(c for c in value if ord(c) >= 32 and c != "\x7f").strip()
+
+
 def _users():
     return db.session.scalars(sa.select(User).where(User.active).order_by(User.name)).all()
 
@@ -45,7 +51,7 @@ def panels_for(record_type: str, record) -> list:
 
 @bp.get("/partners")
 def list_partners():
-    q = request.args.get("q", "").strip()[:100]
+    q = _q()
     partner_type = request.args.get("type", "")
     salesperson = request.args.get("salesperson", "")
     sort, order = sort_clause(PARTNER_SORTS, request.args.get("sort"), "name")
@@ -59,7 +65,7 @@ def list_partners():
         stmt = stmt.where(Partner.partner_type == partner_type)
     if salesperson == "me":
         stmt = stmt.where(Partner.salesperson_id == current_user.id)
-    elif salesperson.isdigit():
+    elif salesperson.isascii() and salesperson.isdigit() and len(salesperson) < 10:
         stmt = stmt.where(Partner.salesperson_id == int(salesperson))
     stmt = stmt.options(sa.orm.joinedload(Partner.salesperson)).order_by(order, Partner.id)
     page = paginate(stmt, int_arg("page", 1), 25)
@@ -175,7 +181,7 @@ def promote_partner(partner_id: int):
 
 @bp.get("/contacts")
 def list_contacts():
-    q = request.args.get("q", "").strip()[:100]
+    q = _q()
     sort, order = sort_clause(CONTACT_SORTS, request.args.get("sort"), "name")
     stmt = access.visible(sa.select(Contact), Contact, current_user)
     if q:
@@ -190,7 +196,13 @@ def list_contacts():
 @bp.route("/contacts/new", methods=["GET", "POST"])
 def new_contact():
     partner_id = request.values.get("partner_id", type=int)
-    partner = access.get_or_404(Partner, partner_id, current_user) if partner_id else None
+    partner = None
+    if partner_id and request.method == "GET":
+        partner = access.get_or_404(Partner, partner_id, current_user)
+    elif partner_id and 0 < partner_id < 2**31:
+        # A POST naming an unknown partner answers 422 on the field (the service checks it).
+        found = db.session.get(Partner, partner_id)
+        partner = found if found is not None and access.sees(current_user, found) else None
     errors, values = {}, {"partner_id": partner_id}
     if request.method == "POST":
         values = request.form.to_dict()
@@ -203,8 +215,11 @@ def new_contact():
             else:
                 flash(_("Contact %(name)s created.", name=contact.name), "success")
                 return redirect(url_for("partners.show_partner", partner_id=contact.partner_id), 303)
+    choices = [] if partner else db.session.scalars(
+        access.visible(sa.select(Partner), Partner, current_user)
+        .order_by(Partner.name_search, Partner.id).limit(50)).all()
     return render("partners/contact_form.html", contact=None, partner=partner, values=values,
-                  errors=errors), 422 if errors else 200
+                  errors=errors, choices=choices), 422 if errors else 200
 
 
 @bp.get("/contacts/<int:contact_id>")
@@ -244,9 +259,9 @@ def edit_contact(contact_id: int):
 @bp.get("/partners/search")
 def search_partners():
     """Autocomplete options for partner pickers (HTMX)."""
-    q = request.args.get("q", "").strip()[:100]
-    if not q:
-        abort(400)
-    stmt = access.visible(sa.select(Partner), Partner, current_user).where(
-        Partner.name_search.like(search_pattern(q), escape="\\")).order_by(Partner.name_search).limit(10)
+    q = _q()
+    stmt = access.visible(sa.select(Partner), Partner, current_user)
+    if q:  # an emptied search box lists the first partners again
+        stmt = stmt.where(Partner.name_search.like(search_pattern(q), escape="\\"))
+    stmt = stmt.order_by(Partner.name_search, Partner.id).limit(10 if q else 50)
     return render("partners/_options.html", partners=db.session.scalars(stmt).all())

@@ -76,7 +76,8 @@ def paginate(stmt: sa.Select, page: int, per_page: int, *, count_stmt: sa.Select
     """One query for the rows and one for the count, whatever the table size."""
     if count_stmt is None:
         count_stmt = sa.select(sa.func.count()).select_from(
-            stmt.order_by(None).with_only_columns(sa.literal_column("1")).subquery()
+            stmt.order_by(None).with_only_columns(sa.literal_column("1"), maintain_column_froms=True)
+            .subquery()
         )
     total = db.session.scalar(count_stmt) or 0
     items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()

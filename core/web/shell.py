@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
 from flask_login import current_user
 
 from core.plugins import call_each, flatten
@@ -33,8 +33,18 @@ def menu_for(user) -> list[dict]:
 
 
 def shell_context() -> dict:
+    """Computed once per request (panels render their own templates, which would
+    otherwise run this again)."""
     if not request or request.path.startswith("/api/") or request.path.startswith("/static"):
         return {}
+    cached = g.get("_shell_context")
+    if cached is not None:
+        return cached
+    g._shell_context = _shell_context()
+    return g._shell_context
+
+
+def _shell_context() -> dict:
     from flask_babel import get_locale
 
     context = {"company_name": current_app.config["COMPANY_NAME"],

@@ -53,3 +53,12 @@ def test_stale_version_conflicts(api, manager):
     r = client.patch(f"/partners/{p['id']}", json={"city": "B", "version": p["version"]})
     assert r.status_code == 409
     assert client.get(f"/partners/{p['id']}").json["city"] == "A"
+
+
+def test_list_totals_count_rows(api, login, manager):
+    client = api(manager)
+    for i in range(4):
+        client.post("/partners", json={"name": f"Counted {i}"})
+    assert client.get("/partners?per_page=2").json["total"] == 4
+    page = login(manager).get("/partners").get_data(as_text=True)
+    assert "4 records" in page

@@ -83,3 +83,31 @@ def test_admin_page(app, admin, sales, login, receiver):
     assert login(sales).get("/webhooks/").status_code == 403
     module_admin.disable("webhooks")
     assert web.get("/webhooks/").status_code == 404
+
+
+def test_order_confirmation_is_posted(app, manager, receiver):
+    from core.partners.services import create_partner
+    from modules.sales import services as sales
+
+    endpoint(receiver.url, events="order.confirmed")
+    partner = create_partner({"name": "Hook Buyer"}, by=manager)
+    order = sales.create_order({"partner_id": partner.id},
+                               [{"description": "Audit", "quantity": "1", "unit_price": "1500.00"}], by=manager)
+    sales.finalize(order, by=manager)
+    sales.confirm(order, by=manager)
+    assert deliver_due(app) == 1
+    data = receiver.requests[0]["json"]["data"]
+    assert data["number"] == order.number and data["amount_total"] == "1500.00"
+    assert data["partner_id"] == partner.id
+
+
+def test_lead_conversion_is_posted(app, manager, receiver):
+    from modules.crm.services import leads
+
+    endpoint(receiver.url, events="lead.converted")
+    lead = leads.create_lead({"last_name": "Martin", "company_name": "Martin & Fils"}, by=manager)
+    result = leads.convert(lead, by=manager)
+    assert deliver_due(app) == 1
+    data = receiver.requests[0]["json"]["data"]
+    assert data["lead_id"] == lead.id and data["partner_id"] is not None
+    assert result is not None

@@ -1,0 +1,212 @@
+"""CRM tables: leads, their sources and lost reasons, opportunities and their stages."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.auth.models import User
+from core.db import Money, TimestampMixin, UTCDateTime, db
+from core.partners.models import Contact, Partner
+
+LEAD_STATUSES = ("new", "assigned", "in_progress", "converted", "lost")
+OPPORTUNITY_STATUSES = ("open", "won", "lost")
+
+_LEGAL_FORMS = {"sarl", "sas", "sasu", "sa", "eurl", "sci", "snc", "gmbh", "ag", "kg", "inc",
+                "ltd", "llc", "plc", "bv", "nv", "srl", "spa", "co", "corp", "company", "cie",
+                "et", "and", "the", "le", "la", "les"}
+
+
+def company_key(name: str | None) -> str | None:
+    """A comparable form of a company name: no accents, punctuation or legal form."""
+    if not name:
+        return None
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    words = [w for w in re.split(r"[^a-z0-9]+", text) if w and w not in _LEGAL_FORMS]
+    return " ".join(words)[:200] or None
+
+
+class LostReason(db.Model):
+    __tablename__ = "crm_lost_reason"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LeadSource(db.Model):
+    __tablename__ = "crm_lead_source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False, unique=True)
+    #: a stable code for the defaults (website, trade_show...), used by web-to-lead and import.
+    code: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Lead(TimestampMixin, db.Model):
+    __tablename__ = "crm_lead"
+    __record_type__ = "lead"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str | None] = mapped_column(sa.String(100))
+    last_name: Mapped[str | None] = mapped_column(sa.String(100))
+    company_name: Mapped[str | None] = mapped_column(sa.String(200))
+    job_title: Mapped[str | None] = mapped_column(sa.String(120))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    mobile: Mapped[str | None] = mapped_column(sa.String(40))
+    website: Mapped[str | None] = mapped_column(sa.String(250))
+    street: Mapped[str | None] = mapped_column(sa.String(200))
+    city: Mapped[str | None] = mapped_column(sa.String(100))
+    postal_code: Mapped[str | None] = mapped_column(sa.String(20))
+    country: Mapped[str | None] = mapped_column(sa.String(2))
+    source_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("crm_lead_source.id", ondelete="SET NULL"), index=True)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="new")
+    assigned_to: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("core_user.id", ondelete="SET NULL"), index=True)
+    lost_reason_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("crm_lost_reason.id", ondelete="RESTRICT"), index=True)
+    lost_note: Mapped[str | None] = mapped_column(sa.String(2000))
+    recycled: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    partner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("core_partner.id", ondelete="SET NULL"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("core_contact.id", ondelete="SET NULL"), index=True)
+    converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Derived, indexed columns for search and duplicate detection.
+    name_search: Mapped[str] = mapped_column(sa.String(420), nullable=False, default="")
+    email_lower: Mapped[str | None] = mapped_column(sa.String(254), index=True)
+    email_domain: Mapped[str | None] = mapped_column(sa.String(254), index=True)
+    phone_normalized: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    mobile_normalized: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    company_key: Mapped[str | None] = mapped_column(sa.String(200), index=True)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    source: Mapped[LeadSource | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assigned_to])
+    lost_reason: Mapped[LostReason | None] = relationship()
+    partner: Mapped[Partner | None] = relationship()
+    contact: Mapped[Contact | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status IN ('new', 'assigned', 'in_progress', 'converted', 'lost')", name="status"),
+        sa.Index("ix_crm_lead_status_created", "status", "created_at"),
+        sa.Index("ix_crm_lead_name_search", "name_search"),
+        sa.Index("ix_crm_lead_created_at", "created_at"),
+        sa.Index("ix_crm_lead_updated_at", "updated_at"),
+        sa.Index("ix_crm_lead_city", "city"),
+    )
+
+    @property
+    def person_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def display_name(self) -> str:
+        person = self.person_name
+        if person and self.company_name:
+            return f"{person} ({self.company_name})"
+        return person or self.company_name or f"#{self.id}"
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+class OpportunityStage(db.Model):
+    __tablename__ = "crm_opportunity_stage"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(100), nullable=False, unique=True)
+    sequence: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=10)
+    probability: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=10)
+    is_won: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+    is_lost: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False)
+
+    __table_args__ = (
+        sa.CheckConstraint("probability BETWEEN 0 AND 100", name="probability"),
+        sa.Index("ix_crm_opportunity_stage_sequence", "sequence"),
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return not (self.is_won or self.is_lost)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Opportunity(TimestampMixin, db.Model):
+    __tablename__ = "crm_opportunity"
+    __record_type__ = "opportunity"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    partner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("core_partner.id", ondelete="SET NULL"), index=True)
+    lead_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("crm_lead.id", ondelete="SET NULL"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("core_contact.id", ondelete="SET NULL"), index=True)
+    stage_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("crm_opportunity_stage.id", ondelete="RESTRICT"), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(sa.String(8), nullable=False, default="open")
+    amount: Mapped[Decimal] = mapped_column(Money(), nullable=False, default=Decimal("0"))
+    currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="EUR")
+    probability: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=10)
+    expected_close_date: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    assigned_to: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("core_user.id", ondelete="SET NULL"), index=True)
+    source: Mapped[str | None] = mapped_column(sa.String(100))
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    lost_reason_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("crm_lost_reason.id", ondelete="RESTRICT"), index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    name_search: Mapped[str] = mapped_column(sa.String(200), nullable=False, default="", index=True)
+    version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+    stage: Mapped[OpportunityStage] = relationship()
+    partner: Mapped[Partner | None] = relationship()
+    lead: Mapped[Lead | None] = relationship()
+    contact: Mapped[Contact | None] = relationship()
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assigned_to])
+    lost_reason: Mapped[LostReason | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        sa.CheckConstraint("status IN ('open', 'won', 'lost')", name="status"),
+        sa.CheckConstraint("probability BETWEEN 0 AND 100", name="probability"),
+        sa.CheckConstraint("amount >= 0", name="amount"),
+        sa.Index("ix_crm_opportunity_status_stage", "status", "stage_id"),
+        sa.Index("ix_crm_opportunity_status_close", "status", "expected_close_date"),
+        sa.Index("ix_crm_opportunity_amount", "amount"),
+        sa.Index("ix_crm_opportunity_created_at", "created_at"),
+    )
+
+    @property
+    def weighted_amount(self) -> Decimal:
+        return (self.amount * self.probability / 100).quantize(Decimal("0.01"))
+
+    @property
+    def customer_name(self) -> str:
+        if self.partner is not None:
+            return self.partner.name
+        if self.lead is not None:
+            return self.lead.display_name
+        return ""
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,48 @@
+"""The CRM's home: forecast, pipeline by stage, leads by status and source, won and lost."""
+
+from __future__ import annotations
+
+import json
+
+from flask import request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from core.web import render
+from modules.crm.services import dashboard
+from modules.crm.services.leads import STATUS_LABELS
+from modules.crm.views import bp, int_or_none, users
+
+PERIODS = (3, 6, 12)
+
+
+def _chart(kind: str, labels: list, datasets: list[tuple[str, list]]) -> str:
+    return json.dumps({"type": kind, "labels": labels,
+                       "datasets": [{"label": label, "data": [float(v) for v in data]}
+                                    for label, data in datasets]})
+
+
+@bp.get("/")
+def dashboard_page():
+    assignee = request.args.get("assignee", "")
+    assigned_to = current_user.id if assignee == "me" else int_or_none(assignee)
+    months = int_or_none(request.args.get("months")) or 12
+    months = months if months in PERIODS else 12
+    data = dashboard.figures(current_user, assigned_to=assigned_to, months=months)
+    charts = {
+        "forecast": _chart("bar", [r["month"] for r in data["forecast"]], [
+            (_("Expected"), [r["amount"] for r in data["forecast"]]),
+            (_("Weighted"), [r["weighted_amount"] for r in data["forecast"]])]),
+        "pipeline": _chart("bar", [r["stage"].name for r in data["pipeline"]], [
+            (_("Amount"), [r["amount"] for r in data["pipeline"]]),
+            (_("Weighted"), [r["weighted_amount"] for r in data["pipeline"]])]),
+        "status": _chart("doughnut", [_(STATUS_LABELS[s]) for s, _n in data["leads_by_status"]],
+                         [(_("Leads"), [n for _s, n in data["leads_by_status"]])]),
+        "source": _chart("doughnut", [s for s, _n in data["leads_by_source"]],
+                         [(_("Leads"), [n for _s, n in data["leads_by_source"]])]),
+        "won_lost": _chart("bar", [r["month"] for r in data["won_lost"]], [
+            (_("Won"), [r["won"] for r in data["won_lost"]]),
+            (_("Lost"), [r["lost"] for r in data["won_lost"]])]),
+    }
+    return render("crm/dashboard.html", data=data, charts=charts, users=users(),
+                  assignee=assignee, months=months, periods=PERIODS, statuses=STATUS_LABELS)

@@ -1,0 +1,287 @@
+"""Lead pages: list (active search, filters, sorting), kanban by status, detail with the
+status bar and the allowed actions, create/edit, lose and assign modals, conversion wizard."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+
+from core import access, timeline
+from core.db import db
+from core.errors import Conflict, ValidationError
+from core.extensions import is_htmx
+from core.partners.models import Partner
+from core.validation import validate_form
+from core.web import int_arg, paginate, render, search_pattern, sort_clause
+from modules.crm.models import Lead, LeadSource, LostReason, Opportunity
+from modules.crm.schemas import LeadIn, LeadPatch, OpportunityValues
+from modules.crm.services import duplicates, leads, lists
+from modules.crm.views import bp, close_modal, int_or_none, panels_for, users
+
+LEAD_SORTS = {"name": Lead.name_search, "company": Lead.company_key, "status": Lead.status,
+              "source": Lead.source_id, "assignee": Lead.assigned_to, "city": Lead.city,
+              "created": Lead.created_at, "updated": Lead.updated_at}
+FORM_FIELDS = ["first_name", "last_name", "company_name", "job_title", "email", "phone", "mobile",
+               "website", "street", "city", "postal_code", "country", "source_id", "description"]
+KANBAN_LIMIT = 50
+
+
+def _filtered(args):
+    q = args.get("q", "").strip()[:100]
+    status = args.get("status", "")
+    source = args.get("source", "")
+    assignee = args.get("assignee", "")
+    stmt = access.visible(sa.select(Lead), Lead, current_user)
+    if q:
+        pattern = search_pattern(q)
+        stmt = stmt.where(sa.or_(Lead.name_search.like(pattern, escape="\\"),
+                                 Lead.email_lower.like(pattern, escape="\\"),
+                                 sa.func.lower(Lead.city).like(pattern, escape="\\")))
+    if status in leads.STATUS_LABELS:
+        stmt = stmt.where(Lead.status == status)
+    if source.isdigit():
+        stmt = stmt.where(Lead.source_id == int(source))
+    if assignee == "me":
+        stmt = stmt.where(Lead.assigned_to == current_user.id)
+    elif assignee == "none":
+        stmt = stmt.where(Lead.assigned_to.is_(None))
+    elif assignee.isdigit():
+        stmt = stmt.where(Lead.assigned_to == int(assignee))
+    filters = {"q": q, "status": status, "source": source, "assignee": assignee}
+    return stmt, filters
+
+
+def _options():
+    sources = lists.all_of(LeadSource)
+    return {"sources": sources, "source_options": [(s.id, s.name) for s in sources],
+            "users": users(), "statuses": leads.STATUS_LABELS}
+
+
+@bp.get("/leads")
+def list_leads():
+    stmt, filters = _filtered(request.args)
+    sort, order = sort_clause(LEAD_SORTS, request.args.get("sort"), "-created")
+    stmt = stmt.options(sa.orm.joinedload(Lead.source), sa.orm.joinedload(Lead.assignee))
+    page = paginate(stmt.order_by(order, Lead.id.desc()), int_arg("page", 1), 25)
+    return render("crm/leads/list.html", fragment="results", page=page, sort=sort,
+                  filters=filters, view="list", **_options())
+
+
+@bp.get("/leads/kanban")
+def leads_kanban():
+    stmt, filters = _filtered(request.args)
+    counts = dict(db.session.execute(
+        stmt.with_only_columns(Lead.status, sa.func.count(Lead.id)).group_by(Lead.status)).all())
+    # The newest leads of each status (a window function keeps it to one query).
+    ranked = stmt.add_columns(sa.func.row_number().over(
+        partition_by=Lead.status, order_by=(Lead.updated_at.desc(), Lead.id.desc())).label("rank")
+    ).subquery()
+    alias = sa.orm.aliased(Lead, ranked)
+    rows = db.session.scalars(
+        sa.select(alias).where(ranked.c.rank <= KANBAN_LIMIT)
+        .options(sa.orm.joinedload(alias.assignee), sa.orm.joinedload(alias.source))
+        .order_by(ranked.c.rank)).unique().all()
+    columns = {status: [] for status in leads.STATUS_LABELS}
+    for lead in rows:
+        columns[lead.status].append(lead)
+    return render("crm/leads/kanban.html", fragment="results", columns=columns, counts=counts,
+                  filters=filters, limit=KANBAN_LIMIT, view="kanban", **_options())
+
+
+def _form_values(lead=None):
+    if lead is None:
+        return {"source_id": request.args.get("source_id")}
+    values = {f: getattr(lead, f) for f in FORM_FIELDS}
+    values["version"] = lead.version
+    return values
+
+
+@bp.route("/leads/new", methods=["GET", "POST"])
+def new_lead():
+    access.require_model(current_user, "create", Lead)
+    errors, values, dups = {}, _form_values(), []
+    if request.method == "POST":
+        values = request.form.to_dict()
+        fields = FORM_FIELDS + (["assigned_to"] if request.form.get("assigned_to") else [])
+        data, errors = validate_form(LeadIn, request.form, fields)
+        if data is not None:
+            payload = data.model_dump(exclude={"source"})
+            dups = [duplicates.describe(d) for d in duplicates.find(payload, current_user)]
+            if dups and not request.form.get("confirm_duplicates"):
+                errors = {}
+            else:
+                try:
+                    lead = leads.create_lead(payload, by=current_user)
+                except ValidationError as exc:
+                    errors = exc.errors
+                else:
+                    flash(_("Lead %(name)s created.", name=lead.display_name), "success")
+                    return redirect(url_for("crm.show_lead", lead_id=lead.id), 303)
+    status = 422 if errors else 200
+    return render("crm/leads/form.html", lead=None, values=values, errors=errors,
+                  duplicates=dups, can_assign=access.can(current_user, "assign", model=Lead),
+                  **_options()), status
+
+
+@bp.route("/leads/<int:lead_id>/edit", methods=["GET", "POST"])
+def edit_lead(lead_id: int):
+    lead = access.get_or_404(Lead, lead_id, current_user, "update")
+    errors, values = {}, _form_values(lead)
+    if request.method == "POST":
+        values = request.form.to_dict()
+        data, errors = validate_form(LeadPatch, request.form, FORM_FIELDS)
+        if data is not None:
+            payload = {f: getattr(data, f) for f in FORM_FIELDS}
+            try:
+                leads.update_lead(lead, payload, by=current_user,
+                                  version=int_or_none(request.form.get("version")))
+            except ValidationError as exc:
+                errors = exc.errors
+            except Conflict as exc:
+                return render("crm/leads/form.html", lead=lead, values=values,
+                              errors={"form": [exc.message]}, duplicates=[], can_assign=False,
+                              **_options()), 409
+            else:
+                flash(_("Changes saved."), "success")
+                return redirect(url_for("crm.show_lead", lead_id=lead.id), 303)
+    return render("crm/leads/form.html", lead=lead, values=values, errors=errors, duplicates=[],
+                  can_assign=False, **_options()), 422 if errors else 200
+
+
+@bp.get("/leads/<int:lead_id>")
+def show_lead(lead_id: int):
+    lead = access.get_or_404(Lead, lead_id, current_user)
+    opps = db.session.scalars(
+        access.visible(sa.select(Opportunity), Opportunity, current_user)
+        .where(Opportunity.lead_id == lead.id).options(sa.orm.joinedload(Opportunity.stage))
+        .order_by(Opportunity.id)).all()
+    dups = [duplicates.describe(d) for d in duplicates.for_lead(lead, current_user)] \
+        if lead.status != "converted" else []
+    return render("crm/leads/detail.html", lead=lead, panels=panels_for("lead", lead),
+                  entries=timeline.entries_for(lead, current_user),
+                  actions=leads.available_actions(lead, current_user),
+                  can_edit=lead.status != "converted" and access.can(current_user, "update", lead),
+                  opportunities=opps, duplicates=dups)
+
+
+def _after_action(lead, message):
+    flash(message, "success")
+    return redirect(url_for("crm.show_lead", lead_id=lead.id), 303)
+
+
+@bp.route("/leads/<int:lead_id>/assign", methods=["GET", "POST"])
+def assign_lead(lead_id: int):
+    lead = access.get_or_404(Lead, lead_id, current_user)
+    if request.method == "GET":
+        access.require(current_user, "assign", lead)
+        return render("crm/leads/_assign.html", lead=lead, users=users(), errors={})
+    user_id = int_or_none(request.form.get("user_id"))
+    if request.form.get("user_id") and user_id is None:
+        return render("crm/leads/_assign.html", lead=lead, users=users(),
+                      errors={"user_id": [_("Choose a salesperson.")]}), 422
+    try:
+        leads.assign(lead, user_id, by=current_user)
+    except ValidationError as exc:
+        return render("crm/leads/_assign.html", lead=lead, users=users(), errors=exc.errors), 422
+    if is_htmx():
+        return close_modal()
+    return _after_action(lead, _("Lead assigned to %(name)s.", name=lead.assignee.name))
+
+
+@bp.post("/leads/<int:lead_id>/start")
+def start_lead(lead_id: int):
+    lead = access.get_or_404(Lead, lead_id, current_user)
+    leads.start(lead, by=current_user)
+    return _after_action(lead, _("Work on this lead has started."))
+
+
+@bp.route("/leads/<int:lead_id>/lose", methods=["GET", "POST"])
+def lose_lead(lead_id: int):
+    lead = access.get_or_404(Lead, lead_id, current_user)
+    reasons = [(r.id, r.name) for r in lists.all_of(LostReason)]
+    if request.method == "GET":
+        access.require(current_user, "lose", lead)
+        return render("crm/leads/_lose.html", lead=lead, reason_options=reasons, errors={}, values={})
+    try:
+        leads.lose(lead, int_or_none(request.form.get("lost_reason_id")),
+                   (request.form.get("note") or "").strip()[:2000] or None, by=current_user)
+    except ValidationError as exc:
+        return render("crm/leads/_lose.html", lead=lead, reason_options=reasons, errors=exc.errors,
+                      values=request.form), 422
+    if is_htmx():
+        return close_modal()
+    return _after_action(lead, _("Lead closed as lost."))
+
+
+@bp.post("/leads/<int:lead_id>/recycle")
+def recycle_lead(lead_id: int):
+    lead = access.get_or_404(Lead, lead_id, current_user)
+    leads.recycle(lead, by=current_user)
+    return _after_action(lead, _("Lead recycled."))
+
+
+@bp.post("/leads/<int:lead_id>/delete")
+def delete_lead(lead_id: int):
+    lead = access.get_or_404(Lead, lead_id, current_user)
+    name = lead.display_name
+    leads.delete(lead, by=current_user)
+    flash(_("Lead %(name)s deleted.", name=name), "success")
+    return redirect(url_for("crm.list_leads"), 303)
+
+
+@bp.route("/leads/<int:lead_id>/convert", methods=["GET", "POST"])
+def convert_lead(lead_id: int):
+    lead = access.get_or_404(Lead, lead_id, current_user, "convert")
+    if not leads.allowed(lead, "convert"):
+        raise Conflict(_("This lead cannot be converted any more."))
+    dups = [duplicates.describe(d) for d in duplicates.for_lead(lead, current_user)]
+    candidates = [d for d in dups if d["kind"] == "partner"]
+    candidates += [{"kind": "partner", "id": d["record"].partner_id,
+                    "title": d["record"].partner.name, "reason": d["reason"]}
+                   for d in dups if d["kind"] == "contact"]
+    errors: dict = {}
+    values = {"partner_mode": "new", "create_opportunity": "",
+              "opportunity_name": lead.company_name or lead.display_name}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        partner_id = None
+        if values.get("partner_mode") == "existing":
+            partner_id = int_or_none(values.get("partner_id"))
+            if partner_id is None:
+                errors["partner_id"] = [_("Choose a partner, or create a new one.")]
+        opp_values = None
+        if values.get("create_opportunity"):
+            payload = {"name": values.get("opportunity_name"),
+                       "amount": values.get("opportunity_amount") or "0",
+                       "expected_close_date": values.get("opportunity_close") or None}
+            data, opp_errors = validate_form(OpportunityValues, MultiDict(
+                {k: v for k, v in payload.items() if v is not None}))
+            errors.update({f"opportunity_{k.replace('expected_close_date', 'close')}": v
+                           for k, v in opp_errors.items()})
+            opp_values = data.model_dump(exclude_none=True) if data else None
+        if not errors:
+            try:
+                result = leads.convert(lead, by=current_user, partner_id=partner_id,
+                                       create_opportunity=opp_values is not None,
+                                       opportunity=opp_values)
+            except ValidationError as exc:
+                errors = exc.errors
+            else:
+                flash(_("Lead converted into %(name)s.", name=result["partner"].name), "success")
+                return redirect(url_for("partners.show_partner",
+                                        partner_id=result["partner"].id), 303)
+    chosen = None
+    if values.get("partner_id"):
+        chosen = db.session.get(Partner, int_or_none(values.get("partner_id")) or 0)
+    return render("crm/leads/convert.html", lead=lead, duplicates=dups, candidates=candidates,
+                  values=values, errors=errors, chosen=chosen), 422 if errors else 200
+
+
+@bp.get("/leads/<int:lead_id>/duplicates")
+def lead_duplicates(lead_id: int):
+    lead = access.get_or_404(Lead, lead_id, current_user)
+    dups = [duplicates.describe(d) for d in duplicates.for_lead(lead, current_user)]
+    return render("crm/leads/_duplicates.html", duplicates=dups)

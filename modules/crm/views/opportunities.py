@@ -1,0 +1,203 @@
+"""Opportunity pages: the pipeline kanban (drag and drop saved through HTMX), the list,
+the detail page with Won/Lose, and the create/edit form."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from core import access, timeline
+from core.db import db
+from core.errors import Conflict, ValidationError
+from core.extensions import is_htmx
+from core.partners.models import Partner
+from core.validation import validate_form
+from core.web import int_arg, paginate, render, sort_clause
+from modules.crm.models import Lead, LostReason, Opportunity
+from modules.crm.schemas import OpportunityIn, OpportunityPatch
+from modules.crm.services import lists, opportunities
+from modules.crm.views import bp, close_modal, int_or_none, panels_for, users
+
+OPP_SORTS = {"name": Opportunity.name_search, "stage": Opportunity.stage_id,
+             "amount": Opportunity.amount, "probability": Opportunity.probability,
+             "close": Opportunity.expected_close_date, "status": Opportunity.status,
+             "created": Opportunity.created_at}
+FORM_FIELDS = ["name", "partner_id", "lead_id", "contact_id", "stage_id", "amount", "currency",
+               "probability", "expected_close_date", "assigned_to", "source", "description"]
+KANBAN_LIMIT = 100
+
+
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def _filters():
+    assignee = request.args.get("assignee", "")
+    assigned_to = current_user.id if assignee == "me" else int_or_none(assignee)
+    filters = {"q": request.args.get("q", "").strip()[:100], "assignee": assignee,
+               "close_from": request.args.get("close_from", ""),
+               "close_to": request.args.get("close_to", "")}
+    kwargs = {"assigned_to": assigned_to, "close_from": _date_arg("close_from"),
+              "close_to": _date_arg("close_to")}
+    return filters, kwargs
+
+
+@bp.get("/pipeline")
+def pipeline():
+    filters, kwargs = _filters()
+    columns = opportunities.stages(open_only=True)
+    totals = {row["stage"].id: row for row in opportunities.pipeline_by_stage(
+        current_user, open_only=True, q=filters["q"], **kwargs)}
+    stmt = opportunities.filtered(sa.select(Opportunity), current_user, q=filters["q"], **kwargs
+                                  ).where(Opportunity.status == "open")
+    ranked = stmt.add_columns(sa.func.row_number().over(
+        partition_by=Opportunity.stage_id,
+        order_by=(Opportunity.expected_close_date.asc().nulls_last(), Opportunity.id)
+    ).label("rank")).subquery()
+    alias = sa.orm.aliased(Opportunity, ranked)
+    cards = db.session.scalars(
+        sa.select(alias).where(ranked.c.rank <= KANBAN_LIMIT)
+        .options(sa.orm.joinedload(alias.partner), sa.orm.joinedload(alias.lead),
+                 sa.orm.joinedload(alias.assignee))
+        .order_by(ranked.c.rank)).unique().all()
+    by_stage = {stage.id: [] for stage in columns}
+    for opp in cards:
+        by_stage.setdefault(opp.stage_id, []).append(opp)
+    return render("crm/opportunities/pipeline.html", fragment="results", columns=columns,
+                  cards=by_stage, totals=totals, filters=filters, users=users(),
+                  limit=KANBAN_LIMIT)
+
+
+@bp.post("/opportunities/<int:opp_id>/move")
+def move_opportunity(opp_id: int):
+    """The kanban's drop: move to another stage through the service, then redraw the board."""
+    opp = access.get_or_404(Opportunity, opp_id, current_user)
+    stage_id = int_or_none(request.form.get("stage_id"))
+    opportunities.move(opp, stage_id, by=current_user)
+    if is_htmx():
+        return pipeline()
+    return redirect(url_for("crm.pipeline"), 303)
+
+
+@bp.get("/opportunities")
+def list_opportunities():
+    filters, kwargs = _filters()
+    status = request.args.get("status", "")
+    stage = request.args.get("stage", "")
+    filters.update(status=status, stage=stage)
+    stmt = opportunities.filtered(sa.select(Opportunity), current_user, q=filters["q"], **kwargs)
+    if status in ("open", "won", "lost"):
+        stmt = stmt.where(Opportunity.status == status)
+    if stage.isdigit():
+        stmt = stmt.where(Opportunity.stage_id == int(stage))
+    sort, order = sort_clause(OPP_SORTS, request.args.get("sort"), "close")
+    stmt = stmt.options(sa.orm.joinedload(Opportunity.stage), sa.orm.joinedload(Opportunity.partner),
+                        sa.orm.joinedload(Opportunity.lead), sa.orm.joinedload(Opportunity.assignee))
+    page = paginate(stmt.order_by(order, Opportunity.id), int_arg("page", 1), 25)
+    return render("crm/opportunities/list.html", fragment="results", page=page, sort=sort,
+                  filters=filters, users=users(), stages=opportunities.stages())
+
+
+def _form_context(opp, values, errors):
+    partner = db.session.get(Partner, int_or_none(values.get("partner_id")) or 0)
+    lead = db.session.get(Lead, int_or_none(values.get("lead_id")) or 0)
+    return {"opp": opp, "values": values, "errors": errors, "users": users(),
+            "stage_options": [(s.id, f"{s.name} ({s.probability} %)")
+                              for s in opportunities.stages(open_only=opp is None)],
+            "partner": partner, "lead": lead if lead and access.sees(current_user, lead) else None,
+            "contact_options": [(c.id, c.name) for c in (partner.contacts if partner else [])],
+            "can_assign": access.can(current_user, "assign", model=Opportunity)}
+
+
+@bp.route("/opportunities/new", methods=["GET", "POST"])
+def new_opportunity():
+    access.require_model(current_user, "create", Opportunity)
+    values = {"partner_id": request.args.get("partner_id"), "lead_id": request.args.get("lead_id"),
+              "assigned_to": current_user.id}
+    errors: dict = {}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        data, errors = validate_form(OpportunityIn, request.form, FORM_FIELDS)
+        if data is not None:
+            try:
+                opp = opportunities.create_opportunity(data.model_dump(), by=current_user)
+            except ValidationError as exc:
+                errors = exc.errors
+            else:
+                flash(_("Opportunity %(name)s created.", name=opp.name), "success")
+                return redirect(url_for("crm.show_opportunity", opp_id=opp.id), 303)
+    return render("crm/opportunities/form.html", **_form_context(None, values, errors)), \
+        422 if errors else 200
+
+
+@bp.route("/opportunities/<int:opp_id>/edit", methods=["GET", "POST"])
+def edit_opportunity(opp_id: int):
+    opp = access.get_or_404(Opportunity, opp_id, current_user, "update")
+    values = {f: getattr(opp, f) for f in FORM_FIELDS} | {"version": opp.version}
+    errors: dict = {}
+    if request.method == "POST":
+        values = request.form.to_dict()
+        fields = [f for f in FORM_FIELDS if f != "lead_id"]
+        data, errors = validate_form(OpportunityPatch, request.form, fields)
+        if data is not None:
+            payload = data.model_dump(include=set(fields) & set(request.form))
+            try:
+                opportunities.update_opportunity(opp, payload, by=current_user,
+                                                 version=int_or_none(request.form.get("version")))
+            except ValidationError as exc:
+                errors = exc.errors
+            except Conflict as exc:
+                return render("crm/opportunities/form.html", **_form_context(
+                    opp, values, {"form": [exc.message]})), 409
+            else:
+                flash(_("Changes saved."), "success")
+                return redirect(url_for("crm.show_opportunity", opp_id=opp.id), 303)
+    return render("crm/opportunities/form.html", **_form_context(opp, values, errors)), \
+        422 if errors else 200
+
+
+@bp.get("/opportunities/<int:opp_id>")
+def show_opportunity(opp_id: int):
+    opp = access.get_or_404(Opportunity, opp_id, current_user)
+    return render("crm/opportunities/detail.html", opp=opp,
+                  panels=panels_for("opportunity", opp),
+                  entries=timeline.entries_for(opp, current_user),
+                  can_edit=access.can(current_user, "update", opp),
+                  can_close=opp.status == "open" and access.can(current_user, "won", opp))
+
+
+@bp.post("/opportunities/<int:opp_id>/won")
+def won_opportunity(opp_id: int):
+    opp = access.get_or_404(Opportunity, opp_id, current_user)
+    opportunities.mark_won(opp, by=current_user)
+    flash(_("Opportunity won."), "success")
+    return redirect(url_for("crm.show_opportunity", opp_id=opp.id), 303)
+
+
+@bp.route("/opportunities/<int:opp_id>/lose", methods=["GET", "POST"])
+def lose_opportunity(opp_id: int):
+    opp = access.get_or_404(Opportunity, opp_id, current_user)
+    options = [(r.id, r.name) for r in lists.all_of(LostReason)]
+    if request.method == "GET":
+        access.require(current_user, "lose", opp)
+        return render("crm/opportunities/_lose.html", opp=opp, reason_options=options,
+                      errors={}, values={})
+    try:
+        opportunities.mark_lost(opp, int_or_none(request.form.get("lost_reason_id")),
+                                (request.form.get("note") or "").strip()[:2000] or None,
+                                by=current_user)
+    except ValidationError as exc:
+        return render("crm/opportunities/_lose.html", opp=opp, reason_options=options,
+                      errors=exc.errors, values=request.form), 422
+    if is_htmx():
+        return close_modal()
+    flash(_("Opportunity lost."), "success")
+    return redirect(url_for("crm.show_opportunity", opp_id=opp.id), 303)
+

@@ -1,0 +1,490 @@
+"""Sales pages: products, the order list, the order page with its lines edited in place
+(HTMX), the printable quote, and the quotes panels on other records' pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from jinja2_fragments.flask import render_block
+from markupsafe import Markup
+from sqlalchemy.orm import joinedload, selectinload
+
+from core import access, timeline
+from core.auth.models import User
+from core.db import db, utcnow
+from core.errors import Conflict, ValidationError
+from core.extensions import is_htmx
+from core.partners.models import Partner
+from core.validation import validate_form
+from core.web import Panel, int_arg, paginate, render, search_pattern, sort_clause
+from modules.sales import services
+from modules.sales.models import ORDER_STATUSES, Product, SaleOrder, SaleOrderLine
+from modules.sales.schemas import LineIn, OrderIn, OrderPatch, ProductIn
+
+bp = Blueprint("sales", __name__, template_folder="templates", static_folder="static",
+               static_url_path="/static/sales")
+
+ORDER_SORTS = {"number": SaleOrder.number, "created": SaleOrder.created_at,
+               "total": SaleOrder.amount_total, "status": SaleOrder.status,
+               "valid_until": SaleOrder.valid_until}
+PRODUCT_SORTS = {"code": Product.code, "name": Product.name_search, "price": Product.unit_price}
+
+
+@bp.before_request
+@login_required
+def _login():
+    return None
+
+
+def _users():
+    return db.session.scalars(sa.select(User).where(User.active).order_by(User.name)).all()
+
+
+def _int(value) -> int | None:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**31 else None
+
+
+# --- products -----------------------------------------------------------------------
+
+@bp.get("/sales/products")
+def list_products():
+    q = request.args.get("q", "").strip()[:100]
+    state = request.args.get("state", "active")
+    sort, order = sort_clause(PRODUCT_SORTS, request.args.get("sort"), "code")
+    stmt = access.visible(sa.select(Product), Product, current_user)
+    if q:
+        stmt = stmt.where(Product.name_search.like(search_pattern(q), escape="\\"))
+    if state == "active":
+        stmt = stmt.where(Product.active.is_(True))
+    elif state == "inactive":
+        stmt = stmt.where(Product.active.is_(False))
+    page = paginate(stmt.order_by(order, Product.id), int_arg("page", 1), 25)
+    return render("sales/products.html", fragment="results", page=page, q=q, state=state, sort=sort,
+                  can_manage=access.can(current_user, "create", model=Product))
+
+
+def _product_form(product: Product | None):
+    if product is None:
+        access.require_model(current_user, "create", Product)
+        values = {"active": "1", "tax_rate": "20.00", "unit_price": "0.00"}
+    else:
+        values = {"code": product.code, "name": product.name, "unit_price": product.unit_price,
+                  "tax_rate": product.tax_rate, "active": "1" if product.active else "",
+                  "version": product.version}
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        values = request.form.to_dict()
+        data, errors = validate_form(ProductIn, request.form, extra={"active": "active" in request.form})
+        if data is not None:
+            try:
+                if product is None:
+                    product = services.create_product(data.model_dump(), by=current_user)
+                else:
+                    services.update_product(product, data.model_dump(), by=current_user,
+                                            version=_int(request.form.get("version")))
+            except ValidationError as exc:
+                errors = exc.errors
+            except Conflict as exc:
+                errors, status = {"form": [exc.message]}, 409
+            else:
+                flash(_("Product %(code)s saved.", code=product.code), "success")
+                return redirect(url_for("sales.list_products"), 303)
+        status = status if status != 200 else 422
+    return render("sales/product_form.html", product=product, values=values, errors=errors), status
+
+
+@bp.route("/sales/products/new", methods=["GET", "POST"])
+def new_product():
+    return _product_form(None)
+
+
+@bp.route("/sales/products/<int:product_id>/edit", methods=["GET", "POST"])
+def edit_product(product_id: int):
+    return _product_form(access.get_or_404(Product, product_id, current_user, "update"))
+
+
+@bp.post("/sales/products/<int:product_id>/delete")
+def delete_product(product_id: int):
+    product = access.get_or_404(Product, product_id, current_user, "delete")
+    code = product.code
+    try:
+        services.delete_product(product, by=current_user)
+    except Conflict as exc:
+        flash(exc.message, "danger")
+        return redirect(url_for("sales.edit_product", product_id=product_id), 303)
+    flash(_("Product %(code)s deleted.", code=code), "success")
+    return redirect(url_for("sales.list_products"), 303)
+
+
+# --- order list ------------------------------------------------------------------------
+
+@bp.get("/sales/orders")
+def list_orders():
+    q = request.args.get("q", "").strip()[:100]
+    status = request.args.get("status", "")
+    salesperson = request.args.get("salesperson", "")
+    sort, order = sort_clause(ORDER_SORTS, request.args.get("sort"), "-created")
+    stmt = access.visible(sa.select(SaleOrder), SaleOrder, current_user)
+    if q:
+        pattern = search_pattern(q)
+        stmt = stmt.outerjoin(Partner, Partner.id == SaleOrder.partner_id).where(sa.or_(
+            sa.func.lower(SaleOrder.number).like(pattern, escape="\\"),
+            Partner.name_search.like(pattern, escape="\\")))
+    if status in ORDER_STATUSES:
+        stmt = stmt.where(SaleOrder.status == status)
+    elif status == "quotes":
+        stmt = stmt.where(SaleOrder.status.in_(("draft", "finalized")))
+    elif status == "orders":
+        stmt = stmt.where(SaleOrder.status.in_(("confirmed", "completed")))
+    if salesperson == "me":
+        stmt = stmt.where(SaleOrder.assigned_to == current_user.id)
+    elif _int(salesperson):
+        stmt = stmt.where(SaleOrder.assigned_to == int(salesperson))
+    stmt = stmt.options(joinedload(SaleOrder.partner), joinedload(SaleOrder.salesperson))
+    page = paginate(stmt.order_by(order, SaleOrder.id.desc()), int_arg("page", 1), 25)
+    return render("sales/orders.html", fragment="results", page=page, q=q, status=status,
+                  salesperson=salesperson, sort=sort, users=_users() if current_user.is_manager else [],
+                  statuses=ORDER_STATUSES)
+
+
+# --- creating a quote ------------------------------------------------------------------
+
+def _partner_options(selected_id: int | None, q: str = "") -> list[Partner]:
+    stmt = access.visible(sa.select(Partner), Partner, current_user)
+    if q:
+        stmt = stmt.where(Partner.name_search.like(search_pattern(q), escape="\\"))
+    partners = list(db.session.scalars(stmt.order_by(Partner.name_search).limit(30)))
+    if selected_id and all(p.id != selected_id for p in partners):
+        selected = db.session.get(Partner, selected_id)
+        if selected is not None and access.sees(current_user, selected):
+            partners.insert(0, selected)
+    return partners
+
+
+@bp.get("/sales/partner-options")
+def partner_options():
+    """The partner picker's options (HTMX active search)."""
+    q = request.args.get("q", "").strip()[:100]
+    return render_template("sales/_partner_options.html", partners=_partner_options(None, q),
+                           selected=None)
+
+
+@bp.route("/sales/orders/new", methods=["GET", "POST"])
+def new_order():
+    access.require_model(current_user, "create", SaleOrder)
+    origin_type = (request.values.get("origin_type") or "").strip()[:40] or None
+    origin_id = _int(request.values.get("origin_id"))
+    values: dict = {"assigned_to": current_user.id,
+                    "currency": current_app.config.get("DEFAULT_CURRENCY", "EUR"),
+                    "valid_until": (utcnow() + timedelta(days=30)).date().isoformat(),
+                    "partner_id": _int(request.args.get("partner_id"))}
+    origin = None
+    if origin_type:
+        prefill = services.prefill(origin_type, origin_id, current_user) if origin_id else None
+        origin = services.describe_reference(origin_type, origin_id, current_user)
+        if prefill is None or origin is None:
+            flash(_("That record is unknown, not visible to you, or its module is disabled."), "danger")
+            return redirect(url_for("sales.list_orders"), 303)
+        values.update(prefill)
+    prospect = services.describe_reference(values.get("prospect_type"), values.get("prospect_id"),
+                                           current_user)
+    errors: dict = {}
+    if request.method == "POST":
+        form_values = request.form.to_dict()
+        data, errors = validate_form(OrderIn, request.form,
+                                     ["partner_id", "assigned_to", "currency", "valid_until", "note"])
+        if data is not None:
+            payload = data.model_dump(exclude={"lead_id", "opportunity_id", "lines"})
+            if not current_user.is_manager:
+                payload["assigned_to"] = current_user.id
+            if origin_type:
+                payload.update(origin_type=origin_type, origin_id=origin_id)
+                if values.get("prospect_type") and payload.get("partner_id") is None:
+                    payload.update(prospect_type=values["prospect_type"], prospect_id=values["prospect_id"])
+            try:
+                order = services.create_order(payload, [], by=current_user)
+            except ValidationError as exc:
+                errors = exc.errors
+            else:
+                flash(_("Quote created: add its lines."), "success")
+                return redirect(url_for("sales.show_order", order_id=order.id), 303)
+        values.update(form_values)
+    return render("sales/order_form.html", order=None, values=values, errors=errors, origin=origin,
+                  origin_type=origin_type, origin_id=origin_id, prospect=prospect,
+                  partners=_partner_options(_int(values.get("partner_id"))),
+                  users=_users()), 422 if errors else 200
+
+
+@bp.route("/sales/orders/<int:order_id>/edit", methods=["GET", "POST"])
+def edit_order(order_id: int):
+    order = access.get_or_404(SaleOrder, order_id, current_user, "update")
+    if order.status != "draft":
+        flash(_("Only a draft quote can be changed."), "warning")
+        return redirect(url_for("sales.show_order", order_id=order.id), 303)
+    values = {"partner_id": order.partner_id, "assigned_to": order.assigned_to,
+              "currency": order.currency, "valid_until": order.valid_until, "note": order.note,
+              "version": order.version}
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        values = request.form.to_dict()
+        fields = ["partner_id", "assigned_to", "currency", "valid_until", "note"]
+        data, errors = validate_form(OrderPatch, request.form, fields)
+        if data is not None:
+            payload = data.model_dump(include=set(fields))
+            if not current_user.is_manager:
+                payload.pop("assigned_to", None)
+            try:
+                services.update_order(order, payload, by=current_user,
+                                      version=_int(request.form.get("version")))
+            except ValidationError as exc:
+                errors = exc.errors
+            except Conflict as exc:
+                errors, status = {"form": [exc.message]}, 409
+            else:
+                flash(_("Changes saved."), "success")
+                return redirect(url_for("sales.show_order", order_id=order.id), 303)
+        status = status if status != 200 else 422
+    return render("sales/order_form.html", order=order, values=values, errors=errors, origin=None,
+                  origin_type=None, origin_id=None, prospect=None,
+                  partners=_partner_options(_int(values.get("partner_id"))),
+                  users=_users()), status
+
+
+# --- the order page -------------------------------------------------------------------------
+
+def _load(order_id: int, action: str = "read") -> SaleOrder:
+    return access.get_or_404(SaleOrder, order_id, current_user, action, options=[
+        selectinload(SaleOrder.lines).joinedload(SaleOrderLine.product),
+        joinedload(SaleOrder.partner), joinedload(SaleOrder.salesperson)])
+
+
+def _order_context(order: SaleOrder, **extra) -> dict:
+    can_update = access.can(current_user, "update", order)
+    context = {
+        "order": order,
+        "editable": can_update and order.status == "draft",
+        "actions": [a for a in services.allowed_actions(order.status)
+                    if access.can(current_user, a, order)],
+        "flow": services.STATUS_FLOW,
+        "origin": services.describe_reference(order.origin_type, order.origin_id, current_user),
+        "prospect": services.describe_reference(order.prospect_type, order.prospect_id, current_user),
+        "editing": None,
+        "line_errors": {},
+        "line_values": {},
+        "picked": None,
+    }
+    context.update(extra)
+    return context
+
+
+@bp.get("/sales/orders/<int:order_id>")
+def show_order(order_id: int):
+    order = _load(order_id)
+    return render("sales/order.html", entries=timeline.entries_for(order, current_user),
+                  **_order_context(order))
+
+
+def _lines_answer(order: SaleOrder, status: int = 200, **extra):
+    """The lines block (table, add form, totals) for HTMX; the order page otherwise."""
+    if is_htmx():
+        db.session.refresh(order)
+        return render_block("sales/order.html", "lines", **_order_context(order, **extra)), status
+    if status >= 400:
+        errors = extra.get("line_errors") or {}
+        flash(" ".join(r for reasons in errors.values() for r in reasons) or _("Invalid line."), "danger")
+    return redirect(url_for("sales.show_order", order_id=order.id), 303)
+
+
+def _line_values() -> tuple[dict | None, dict]:
+    data, errors = validate_form(LineIn, request.form)
+    if data is None:
+        return None, errors
+    return data.model_dump(), {}
+
+
+@bp.get("/sales/orders/<int:order_id>/lines/form")
+def line_form(order_id: int):
+    """The add-line form, pre-filled from a picked product (the product search)."""
+    order = _load(order_id, "update")
+    product = None
+    product_id = _int(request.args.get("product_id"))
+    if product_id:
+        product = db.session.get(Product, product_id)
+        if product is not None and not product.active:
+            product = None
+    values = {}
+    if product is not None:
+        values = {"product_id": product.id, "description": product.name, "quantity": "1",
+                  "unit_price": product.unit_price, "tax_percent": product.tax_rate,
+                  "discount_percent": "0"}
+    return render_block("sales/order.html", "add_line",
+                        **_order_context(order, line_values=values, picked=product))
+
+
+@bp.get("/sales/products/search")
+def search_products():
+    """Products matching ``q`` for the add-line form (HTMX)."""
+    q = request.args.get("q", "").strip()[:100]
+    order_id = _int(request.args.get("order_id"))
+    if order_id is None:
+        abort(400)
+    stmt = access.visible(sa.select(Product), Product, current_user).where(Product.active.is_(True))
+    if q:
+        stmt = stmt.where(Product.name_search.like(search_pattern(q), escape="\\"))
+    products = db.session.scalars(stmt.order_by(Product.code).limit(8)).all()
+    return render_template("sales/_product_results.html", products=products, order_id=order_id, q=q)
+
+
+@bp.post("/sales/orders/<int:order_id>/lines")
+def add_line(order_id: int):
+    order = _load(order_id, "update")
+    values, errors = _line_values()
+    status = 422
+    if values is not None:
+        try:
+            services.add_line(order, values, by=current_user)
+        except ValidationError as exc:
+            errors = exc.errors
+        except Conflict as exc:
+            errors, status = {"form": [exc.message]}, 409
+    if errors:
+        db.session.rollback()
+        return _lines_answer(order, status, line_errors=errors, line_values=request.form.to_dict())
+    return _lines_answer(order)
+
+
+def _line_of(order: SaleOrder, line_id: int) -> SaleOrderLine:
+    for line in order.lines:
+        if line.id == line_id:
+            return line
+    from werkzeug.exceptions import NotFound
+
+    raise NotFound()
+
+
+@bp.get("/sales/orders/<int:order_id>/lines/<int:line_id>/edit")
+def edit_line(order_id: int, line_id: int):
+    order = _load(order_id, "update")
+    line = _line_of(order, line_id)
+    if not is_htmx():
+        return redirect(url_for("sales.show_order", order_id=order.id), 303)
+    return render_block("sales/order.html", "lines", **_order_context(order, editing=line.id))
+
+
+@bp.post("/sales/orders/<int:order_id>/lines/<int:line_id>")
+def update_line(order_id: int, line_id: int):
+    order = _load(order_id, "update")
+    line = _line_of(order, line_id)
+    values, errors = _line_values()
+    status = 422
+    if values is not None:
+        try:
+            services.update_line(order, line, values, by=current_user)
+        except ValidationError as exc:
+            errors = exc.errors
+        except Conflict as exc:
+            errors, status = {"form": [exc.message]}, 409
+    if errors:
+        db.session.rollback()
+        return _lines_answer(order, status, editing=line.id, line_errors=errors,
+                             line_values=request.form.to_dict())
+    return _lines_answer(order)
+
+
+@bp.post("/sales/orders/<int:order_id>/lines/<int:line_id>/delete")
+def delete_line(order_id: int, line_id: int):
+    order = _load(order_id, "update")
+    line = _line_of(order, line_id)
+    try:
+        services.remove_line(order, line, by=current_user)
+    except Conflict as exc:
+        db.session.rollback()
+        return _lines_answer(order, 409, line_errors={"form": [exc.message]})
+    return _lines_answer(order)
+
+
+@bp.post("/sales/orders/<int:order_id>/<any(finalize, confirm, complete, cancel):action>")
+def order_action(order_id: int, action: str):
+    order = _load(order_id)
+    try:
+        services.run_action(order, action, by=current_user)
+    except (ValidationError, Conflict) as exc:
+        flash(exc.message, "danger")
+    else:
+        messages = {
+            "finalize": _("Quote %(name)s finalized.", name=order.display_name),
+            "confirm": _("Order %(name)s confirmed.", name=order.display_name),
+            "complete": _("Order %(name)s completed.", name=order.display_name),
+            "cancel": _("Quote %(name)s cancelled.", name=order.display_name),
+        }
+        flash(messages[action], "success")
+    return redirect(url_for("sales.show_order", order_id=order_id), 303)
+
+
+@bp.get("/sales/orders/<int:order_id>/print")
+def print_order(order_id: int):
+    order = _load(order_id)
+    config = current_app.config
+    company = {key: config.get(f"COMPANY_{key.upper()}") for key in ("name", "address", "email", "phone")}
+    return render("sales/print.html", company=company, **_order_context(order))
+
+
+# --- panels on other pages --------------------------------------------------------------------
+
+def _first_and_count(stmt: sa.Select, limit: int) -> tuple[list[SaleOrder], int]:
+    """The ``limit`` most recent orders of ``stmt`` and how many there are, in one query."""
+    rows = db.session.execute(stmt.add_columns(sa.func.count().over().label("total"))
+                              .order_by(SaleOrder.id.desc()).limit(limit)).unique().all()
+    return [row[0] for row in rows], (rows[0].total if rows else 0)
+
+
+def _partial(template: str, **context) -> str:
+    """A panel's HTML, without the page's context processors (menu, bell: queries the
+    page already made)."""
+    return current_app.jinja_env.get_template(template).render(**context)
+
+
+def orders_panel(record_type: str, record, user) -> Panel | None:
+    """Quotes and orders of a partner, or made from / for any other record (an opportunity,
+    a lead) through the generic references."""
+    if record_type in ("sale_order", "product") or getattr(record, "id", None) is None:
+        return None
+    if record_type == "partner":
+        condition = SaleOrder.partner_id == record.id
+    else:
+        condition = sa.or_(
+            sa.and_(SaleOrder.origin_type == record_type, SaleOrder.origin_id == record.id),
+            sa.and_(SaleOrder.prospect_type == record_type, SaleOrder.prospect_id == record.id))
+    orders, total = _first_and_count(
+        access.visible(sa.select(SaleOrder).where(condition), SaleOrder, user), 10)
+    if total == 0 and record_type not in ("partner", "opportunity"):
+        return None
+    new_url = None
+    if record_type == "opportunity":
+        new_url = url_for("sales.new_order", origin_type="opportunity", origin_id=record.id)
+    elif record_type == "partner":
+        new_url = url_for("sales.new_order", partner_id=record.id)
+    html = _partial("sales/_panel.html", orders=orders, total=total, new_url=new_url,
+                    record_type=record_type, record=record)
+    return Panel(title=_("Quotes and orders"), html=Markup(html), order=30, id="sales-orders",  # noqa: S704 - autoescaped
+                 count=total)
+
+
+def home_panel(user) -> Panel:
+    """My open quotes (draft and finalized), most recent first."""
+    stmt = access.visible(sa.select(SaleOrder), SaleOrder, user).where(
+        SaleOrder.assigned_to == user.id, SaleOrder.status.in_(("draft", "finalized")))
+    orders, total = _first_and_count(stmt.options(joinedload(SaleOrder.partner)), 5)
+    html = _partial("sales/_home_panel.html", orders=orders, total=total)
+    return Panel(title=_("My open quotes"), html=Markup(html), order=40, id="sales-open-quotes",  # noqa: S704
+                 count=total)

@@ -1,0 +1,100 @@
+"""The whole story in Chromium: create a meeting on the calendar, drag it to another day,
+see it on the partner page with its reminder."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.db import db, sqlite_begin_mode
+from core.testing.pytest_plugin import browser_login
+from modules.calendar.models import Event
+
+
+@pytest.mark.browser
+def test_create_drag_and_see_on_partner(page, sales, partner):
+    # This thread only reads: deferred transactions never hold SQLite's write lock
+    # that the live server's requests need.
+    db.session.commit()
+    sqlite_begin_mode.set("DEFERRED")
+    today = datetime.now(UTC).date()
+    monday = today - timedelta(days=today.weekday())
+    day = monday + timedelta(days=2)  # Wednesday of the week on screen
+    browser_login(page, sales.email)
+    page.goto("/calendar")
+    page.wait_for_selector(".fc-timegrid")
+
+    page.click("#new-event-button")
+    page.wait_for_selector("#event-form #f-subject")
+    page.fill("#f-subject", "Démonstration Chromium")
+    page.fill("#f-start", f"{day.isoformat()}T10:00")
+    page.fill("#f-end", f"{day.isoformat()}T11:00")
+    page.select_option("#f-partner_id", str(partner.id))
+    page.wait_for_selector("#f-contact_id")  # the contact pickers came back (htmx)
+    assert page.input_value("[name=reminders-0-amount]") == "15"
+    page.click("#event-form button[type=submit]")
+    page.wait_for_selector("#modal", state="hidden")
+    page.wait_for_selector(".fc-event:has-text('Démonstration Chromium')")
+
+    db.session.rollback()  # a fresh snapshot
+    event = db.session.query(Event).one()
+    assert event.start == datetime.combine(day, datetime.min.time(), tzinfo=UTC).replace(hour=10)
+    assert event.partner_id == partner.id and event.organizer_id == sales.id
+
+    # Drag it one day to the right.
+    target_day = day + timedelta(days=1)
+    page.wait_for_timeout(300)  # the calendar refetched its events after the save
+    box = page.locator(".fc-event:has-text('Démonstration Chromium')").bounding_box()
+    column = page.locator(f"td.fc-timegrid-col[data-date='{target_day.isoformat()}']").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + 8
+    with page.expect_response(lambda r: "/api/v1/events/" in r.url and r.request.method == "PATCH") as info:
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 10, y + 2, steps=5)
+        page.mouse.move(column["x"] + column["width"] / 2, y, steps=15)
+        page.mouse.up()
+    assert info.value.status == 200, info.value.text()
+    db.session.rollback()  # a fresh snapshot
+    moved = db.session.get(Event, event.id)
+    assert moved.start.date() == target_day and moved.start.hour == 10
+    assert moved.end - moved.start == timedelta(hours=1)
+    assert moved.reminders[0].due_at == moved.start - timedelta(minutes=15)
+
+    page.goto(f"/partners/{partner.id}")
+    row = page.locator("#panel-events .event-row", has_text="Démonstration Chromium")
+    assert row.count() == 1
+    assert row.locator(".reminder-badge").count() == 1
+    row.locator("a").click()
+    page.wait_for_selector("#reminders")
+    assert "15 minutes before" in page.inner_text("#reminders")
+    assert "Pending" in page.inner_text("#reminders")
+
+
+@pytest.mark.browser
+def test_log_a_call_from_the_partner_panel(page, sales, partner):
+    db.session.commit()
+    sqlite_begin_mode.set("DEFERRED")
+    browser_login(page, sales.email)
+    page.goto(f"/partners/{partner.id}")
+    page.click("#panel-events >> text=Log a call")
+    page.wait_for_selector("#event-form #f-subject")
+    assert page.input_value("#f-partner_id") == str(partner.id)
+    page.fill("#f-subject", "Appel de qualification")
+    page.fill("#f-description", "Intéressé par la gamme pro.")
+    page.click("#event-form button[type=submit]")
+    page.wait_for_selector("#modal", state="hidden")
+    # The panel reloads itself: the call is in the past list, done.
+    page.wait_for_selector("[data-events=past] >> text=Appel de qualification")
+    db.session.rollback()
+    event = db.session.query(Event).one()
+    assert event.status == "done" and event.type == "call" and event.partner_id == partner.id
+    # Errors stay in the modal.
+    page.click("#panel-events >> text=Schedule a meeting")
+    page.wait_for_selector("#event-form #f-subject")
+    page.fill("#f-subject", "Rendez-vous")
+    page.fill("#f-start", "2026-12-10T10:00")
+    page.fill("#f-end", "2026-12-10T09:00")
+    page.click("#event-form button[type=submit]")
+    page.wait_for_selector("[data-field-error=end]")
+    assert page.is_visible("#modal")

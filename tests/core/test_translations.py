@@ -1,0 +1,228 @@
+"""The French catalogues: complete, consistent, and used by the pages.
+
+A new English string without its French translation fails ``test_catalogue_is_complete``
+with the list of missing strings: run ``make messages``, translate the new entries of
+``<package>/translations/fr/LC_MESSAGES/messages.po``, then ``make translations``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr%]")
+
+
+def packages() -> list[Path]:
+    """The core and every module that ships a French catalogue."""
+    found = [ROOT / "core"] + sorted((ROOT / "modules").glob("*/"))
+    return [p for p in found if (p / "translations/fr/LC_MESSAGES/messages.po").is_file()]
+
+
+def po_path(package: Path) -> Path:
+    return package / "translations/fr/LC_MESSAGES/messages.po"
+
+
+def read_catalogue(package: Path):
+    with po_path(package).open("rb") as f:
+        return read_po(f, locale="fr")
+
+
+def extracted(package: Path) -> dict[str, set[str]]:
+    """msgid -> files, as ``make messages`` extracts them."""
+    with (ROOT / "babel.cfg").open() as f:
+        method_map, options_map = parse_mapping_cfg(f, str(ROOT / "babel.cfg"))
+    found: dict[str, set[str]] = {}
+    for filename, _lineno, message, _comments, _context in extract_from_dir(
+            str(package), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True):
+        msgid = message[0] if isinstance(message, tuple) else message
+        if msgid:
+            found.setdefault(msgid, set()).add(f"{package.name}/{filename}")
+    return found
+
+
+def compile_catalogues() -> None:
+    """Compile each catalogue whose .mo is missing or older than its .po (``make translations``
+    does the same; this keeps a plain ``pytest`` run right after editing a .po)."""
+    for package in packages():
+        po = po_path(package)
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        catalogue = read_catalogue(package)
+        tmp = mo.with_suffix(".mo.tmp")
+        with tmp.open("wb") as f:
+            write_mo(f, catalogue)
+        tmp.replace(mo)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _compiled():
+    compile_catalogues()
+
+
+PACKAGES = packages()
+
+
+def test_core_has_a_french_catalogue():
+    assert ROOT / "core" in PACKAGES
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
+def test_catalogue_is_complete(package):
+    catalogue = read_catalogue(package)
+    problems = []
+    for msgid, files in sorted(extracted(package).items()):
+        message = catalogue.get(msgid)
+        if message is None:
+            problems.append(f"missing: {msgid!r} ({', '.join(sorted(files))})")
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(strings):
+            problems.append(f"not translated: {msgid!r}")
+        if message.fuzzy:
+            problems.append(f"fuzzy: {msgid!r}")
+    assert not problems, (
+        f"{po_path(package).relative_to(ROOT)} lacks French for {len(problems)} string(s); "
+        "run `make messages` and translate them:\n" + "\n".join(problems))
+
+
+def _placeholders(text: str) -> list[str]:
+    return sorted(m.group(0) for m in PLACEHOLDER.finditer(text) if m.group(0) != "%%")
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
+def test_placeholders_are_kept(package):
+    problems = []
+    for message in read_catalogue(package):
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple):
+            singular, plural = message.id
+            for index, text in enumerate(message.string):
+                # French form 0 is for 0 and 1; the others follow the English plural.
+                source = singular if index == 0 else plural
+                if text and _placeholders(text) != _placeholders(source):
+                    problems.append(f"{source!r} -> {text!r}")
+        elif message.string and _placeholders(message.string) != _placeholders(message.id):
+            problems.append(f"{message.id!r} -> {message.string!r}")
+    assert not problems, "placeholders differ:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
+def test_french_typography(package):
+    """A no-break space (never a plain one) before ':', '?', '!' and ';', none missing
+    before those after a word, and curly apostrophes."""
+    problems = []
+    for message in read_catalogue(package):
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in strings:
+            if re.search(r" [:?!;]|\w[?!;]|\w:(?!//)|[«] |[ ]»", text) or "'" in text:
+                problems.append(repr(text))
+    assert not problems, (
+        "use U+00A0 before ':' and U+202F before '?', '!', ';', and ’ for apostrophes:\n"
+        + "\n".join(problems))
+
+
+# --- the pages -------------------------------------------------------------------------
+
+def _partner(app, owner):
+    from core.partners.services import create_partner
+
+    return create_partner({"name": "Boulangerie Dupain", "city": "Nantes"}, by=owner)
+
+
+def _html(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True)
+
+
+def test_browser_language_french(app, login, sales):
+    client = login(sales)
+    html = _html(client.get("/partners", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}))
+    assert '<html lang="fr"' in html
+    assert "Tiers" in html and "Nouveau tiers" in html
+    assert "Se déconnecter" in html
+    assert "Sign out" not in html and "New partner" not in html
+
+
+def test_login_page_french_for_anonymous(client):
+    html = _html(client.get("/login", headers={"Accept-Language": "fr"}))
+    assert '<html lang="fr"' in html
+    assert "Se connecter" in html and "Mot de passe" in html
+
+
+def test_profile_locale_wins_over_browser(app, login, sales):
+    from core.auth.services import update_user
+    from core.db import db
+
+    update_user(sales, locale="fr")
+    db.session.commit()
+    partner = _partner(app, sales)
+    db.session.commit()
+    client = login(sales)
+    html = _html(client.get(f"/partners/{partner.id}", headers={"Accept-Language": "en-US,en"}))
+    assert '<html lang="fr"' in html
+    assert "Se déconnecter" in html and "Historique" in html and "Tiers créé" in html
+    assert "commercial" in html  # the role, next to the email in the user menu
+    assert "Commercial\u00a0: Sam Sales" in html
+
+
+def test_french_dates_and_numbers(app):
+    """(Each request gets its own application context: Flask-Babel keeps the locale in g.)"""
+    from core.i18n import fmt_date, fmt_number
+
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert fmt_date(date(2026, 11, 26)) == "26 nov. 2026"
+        assert fmt_date(date(2026, 2, 3), "long") == "3 février 2026"
+        assert fmt_number(1234.5) == "1\u202f234,5"
+    with app.app_context(), app.test_request_context("/"):
+        assert fmt_date(date(2026, 11, 26)) == "Nov 26, 2026"
+
+
+def test_french_date_on_a_page(app, login, sales):
+    from core.auth.services import update_user
+    from core.db import db
+
+    update_user(sales, locale="fr")
+    db.session.commit()
+    client = login(sales)
+    client.post("/profile/tokens", data={"name": "Mon script"})
+    html = _html(client.get("/profile"))
+    assert "Jetons d’API" in html
+    assert re.search(r"Créé le \d{2}/\d{2}/\d{4}", html), "French short date expected"
+
+
+def test_english_is_the_default(app, login, sales):
+    partner = _partner(app, sales)
+    from core.db import db
+
+    db.session.commit()
+    client = login(sales)
+    for headers in ({}, {"Accept-Language": "de-DE,de"}):
+        html = _html(client.get(f"/partners/{partner.id}", headers=headers))
+        assert '<html lang="en"' in html
+        assert "Sign out" in html and "Salesperson: Sam Sales" in html
+        assert "Se déconnecter" not in html
+    html = _html(app.test_client().get("/login"))
+    assert '<html lang="en"' in html and "Sign in" in html
+
+
+def test_french_plural(app):
+    from flask_babel import ngettext
+
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert ngettext("%(num)s record", "%(num)s records", 1) == "1 élément"
+        assert ngettext("%(num)s record", "%(num)s records", 0) == "0 élément"
+        assert ngettext("%(num)s record", "%(num)s records", 3) == "3 éléments"

@@ -1,0 +1,90 @@
+"""The whole story in Chromium: a lead from creation to conversion, and a pipeline drag."""
+
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from core.db import db
+from core.testing.pytest_plugin import browser_login
+from modules.crm.services import opportunities
+from tests.crm.conftest import stage
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _reads_do_not_lock(app):
+    """The test thread only reads while the browser works: never hold SQLite's write lock
+    (the default begin mode is IMMEDIATE), and end each read transaction."""
+    from core.db import db, sqlite_begin_mode
+
+    token = sqlite_begin_mode.set("DEFERRED")
+    db.session.commit()
+    yield
+    sqlite_begin_mode.reset(token)
+
+
+def test_lead_story(page, sales):
+    email = sales.email
+    db.session.commit()
+    browser_login(page, email)
+    page.goto("/crm/leads/new")
+    page.fill("#f-first_name", "Nina")
+    page.fill("#f-last_name", "Bauer")
+    page.fill("#f-company_name", "Bauer Optik")
+    page.fill("#f-email", "nina@bauer-optik.example")
+    page.fill("#f-description", "Met at the Lyon fair; wants 5 licences.")
+    page.click("main form button[type=submit]")
+    page.wait_for_url("**/crm/leads/*")
+    assert page.locator("#lead-status [aria-current=step]").inner_text() == "New"
+    page.click("text=Assign to me")
+    page.wait_for_selector("text=Lead assigned to")
+    assert page.locator("#lead-status [aria-current=step]").inner_text() == "Assigned"
+    page.click("#lead-actions >> text=Start")
+    page.wait_for_selector("text=Work on this lead has started.")
+    assert page.locator("#lead-status [aria-current=step]").inner_text() == "In progress"
+    page.click("#lead-actions >> text=Convert")
+    page.wait_for_url("**/convert")
+    page.check("#f-create_opportunity")
+    page.fill("#f-opportunity_amount", "4200")
+    page.fill("#f-opportunity_close", "2027-03-31")
+    page.click("#convert-form button[type=submit]")
+    page.wait_for_url("**/partners/*")
+    assert page.locator("h1").inner_text().startswith("Bauer Optik")
+    panel = page.locator("#panel-opportunities")
+    assert "Bauer Optik" in panel.inner_text() and "4,200.00" in panel.inner_text()
+    assert "Nina Bauer" in page.locator("#contacts").inner_text()
+
+
+def test_pipeline_drag(page, manager, sales):
+    qualification = stage("Qualification")
+    opp = opportunities.create_opportunity({
+        "name": "Drag me", "stage_id": qualification.id, "amount": Decimal("1000.00"),
+        "assigned_to": sales.id}, by=manager)
+    opportunities.create_opportunity({
+        "name": "Stay", "stage_id": stage("Negotiation").id, "amount": Decimal("2000.00")},
+        by=manager)
+    neg_id, qual_id, opp_id, email = stage("Negotiation").id, qualification.id, opp.id, manager.email
+    db.session.commit()
+    browser_login(page, email)
+    page.goto("/crm/pipeline")
+    negotiation = page.locator(f"section[data-stage-id='{neg_id}']")
+    qual_col = page.locator(f"section[data-stage-id='{qual_id}']")
+    assert negotiation.locator("[data-count]").inner_text() == "1"
+    assert "€1,500.00" in negotiation.locator("[data-weighted]").inner_text()
+    card = page.locator(f"#opp-{opp_id}")
+    assert card.locator("[data-probability]").inner_text() == "20 %"
+    box = card.bounding_box()
+    target = negotiation.locator(".kanban-list").bounding_box()
+    page.mouse.move(box["x"] + 20, box["y"] + 10)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 40, box["y"] + 20, steps=5)
+    page.mouse.move(target["x"] + 30, target["y"] + target["height"] - 5, steps=15)
+    page.mouse.up()
+    expect(negotiation.locator("[data-count]")).to_have_text("2")
+    assert negotiation.locator("[data-count]").inner_text() == "2"
+    assert qual_col.locator("[data-count]").inner_text() == "0"
+    assert "€3,000.00" in negotiation.locator("[data-amount]").inner_text()
+    assert "€2,250.00" in negotiation.locator("[data-weighted]").inner_text()
+    assert page.locator(f"#opp-{opp_id} [data-probability]").inner_text() == "75 %"

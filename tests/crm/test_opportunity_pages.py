@@ -1,0 +1,104 @@
+"""Opportunity and lead pages: forms (validation, stale versions), won/lose, panels."""
+
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from core.db import db
+from core.partners import services as partners
+from modules.crm.models import Lead, Opportunity
+from modules.crm.services import opportunities
+from tests.crm.conftest import reason, stage
+
+
+def test_new_edit_won(login, manager):
+    partner = partners.create_partner({"name": "Panel Co"}, by=manager)
+    client = login(manager)
+    assert client.get(f"/crm/opportunities/new?partner_id={partner.id}").status_code == 200
+    response = client.post("/crm/opportunities/new", data={"name": "", "amount": "-5"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'data-field-error="name"' in html and 'data-field-error="amount"' in html
+    response = client.post("/crm/opportunities/new", data={
+        "name": "Panel deal", "partner_id": partner.id, "amount": "1500", "assigned_to": manager.id,
+        "stage_id": stage("Proposition").id, "expected_close_date": "2027-05-01"})
+    assert response.status_code == 303
+    opp = db.session.scalars(sa.select(Opportunity)).one()
+    assert opp.probability == 50 and opp.amount == Decimal("1500.00")
+    assert "Panel deal" in client.get(f"/partners/{partner.id}").get_data(as_text=True)
+    page = client.get(f"/crm/opportunities/{opp.id}").get_data(as_text=True)
+    assert "Won" in page and "Lose" in page
+    stale = client.post(f"/crm/opportunities/{opp.id}/edit", data={
+        "name": "Renamed", "version": opp.version - 1 if opp.version > 1 else 999})
+    assert stale.status_code == 409
+    response = client.post(f"/crm/opportunities/{opp.id}/edit", data={
+        "name": "Renamed", "amount": "2000", "probability": "60", "version": opp.version})
+    assert response.status_code == 303
+    db.session.expire_all()
+    opp = db.session.get(Opportunity, opp.id)
+    assert opp.name == "Renamed" and opp.probability == 60
+    assert client.post(f"/crm/opportunities/{opp.id}/won").status_code == 303
+    assert db.session.get(Opportunity, opp.id).status == "won"
+    assert client.post(f"/crm/opportunities/{opp.id}/won").status_code == 409
+
+
+def test_lose_modal(login, manager):
+    opp = opportunities.create_opportunity({"name": "Lose me"}, by=manager)
+    client = login(manager)
+    htmx = {"HX-Request": "true"}
+    form = client.get(f"/crm/opportunities/{opp.id}/lose", headers=htmx).get_data(as_text=True)
+    assert "<html" not in form and "lost_reason_id" in form
+    assert "<html" in client.get(f"/crm/opportunities/{opp.id}/lose").get_data(as_text=True)
+    response = client.post(f"/crm/opportunities/{opp.id}/lose", data={}, headers=htmx)
+    assert response.status_code == 422
+    response = client.post(f"/crm/opportunities/{opp.id}/lose",
+                           data={"lost_reason_id": reason().id}, headers=htmx)
+    assert response.status_code == 204 and response.headers["HX-Trigger"] == "closeModal"
+    assert db.session.get(Opportunity, opp.id).status == "lost"
+
+
+def test_lead_edit_and_stale_version(login, manager, make_lead):
+    lead = make_lead("new")
+    version = lead.version
+    client = login(manager)
+    assert client.get(f"/crm/leads/{lead.id}/edit").status_code == 200
+    response = client.post(f"/crm/leads/{lead.id}/edit", data={
+        "last_name": "Durand", "website": "not a site", "version": version})
+    assert response.status_code == 422 and 'data-field-error="website"' in response.get_data(as_text=True)
+    response = client.post(f"/crm/leads/{lead.id}/edit", data={
+        "last_name": "Durand", "city": "Lyon", "description": "Long story", "version": version})
+    assert response.status_code == 303
+    response = client.post(f"/crm/leads/{lead.id}/edit", data={
+        "last_name": "Other", "version": version})
+    assert response.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Lead, lead.id).last_name == "Durand"
+
+
+def test_lead_patch_api(api, manager, make_lead):
+    lead = make_lead("new")
+    client = api(manager)
+    response = client.patch(f"/leads/{lead.id}", json={"city": "Nice", "source": "referral"})
+    assert response.status_code == 200 and response.json["city"] == "Nice"
+    assert response.json["source"] == "referral"
+    assert client.patch(f"/leads/{lead.id}", json={"status": "lost"}).status_code == 422
+    assert client.patch(f"/leads/{lead.id}", json={"version": 1, "city": "X"}).status_code == 409
+    converted = make_lead("converted")
+    assert client.patch(f"/leads/{converted.id}", json={"city": "X"}).status_code == 409
+    assert client.get("/leads?status=converted").json["total"] == 1
+    assert client.get("/leads?assigned_to=me").json["total"] == 0
+    assert client.get("/leads?status=bogus").status_code == 400
+
+
+def test_home_panel(login, sales, make_lead):
+    make_lead("new")
+    html = login(sales).get("/").get_data(as_text=True)
+    assert 'id="panel-crm-home"' in html and "Open pipeline" in html
+
+
+def test_openapi_lists_crm_operations(client):
+    doc = client.get("/api/v1/openapi.json").json
+    for path in ("/api/v1/leads", "/api/v1/leads/{lead_id}/convert", "/api/v1/lost-reasons",
+                 "/api/v1/lead-sources", "/api/v1/opportunity-stages",
+                 "/api/v1/opportunities/forecast", "/api/v1/opportunities/{opp_id}/lose"):
+        assert path in doc["paths"], path

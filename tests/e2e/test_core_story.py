@@ -1,0 +1,77 @@
+"""A salesperson's first minutes, in Chromium: sign in, create a partner, find it with the
+search box, promote it to customer, sign out."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from core.partners.services import create_partner
+from core.testing.pytest_plugin import browser_login
+
+pytestmark = pytest.mark.browser
+
+
+def test_core_story(page, sales, manager):
+    for name in ("Boulangerie Martin", "Garage Dupont", "Fleurs & Co"):
+        create_partner({"name": name, "city": "Lyon"}, by=manager)
+    browser_login(page, sales.email)
+    assert page.locator("h1").first.inner_text().startswith("Hello")
+
+    page.click("nav >> text=Partners")
+    page.click("text=New partner")
+    page.fill("#f-name", "Atelier Comptoir")
+    page.fill("#f-email", "bonjour@atelier.example")
+    page.fill("#f-city", "Nantes")
+    page.click("button[type=submit]:has-text('Save')")
+    page.wait_for_url(re.compile(r"/partners/\d+$"))
+    assert "Atelier Comptoir" in page.locator("h1").inner_text()
+    assert "Prospect" in page.locator("#partner-type").inner_text()
+
+    page.goto("/partners")
+    rows = page.locator("#results tbody tr")
+    assert rows.count() == 4
+    # Active search: typing filters the list without a page load.
+    page.evaluate("window.__same_page = true")
+    page.fill("input[name=q]", "atel")
+    expect(rows).to_have_count(1)
+    assert page.evaluate("window.__same_page") is True
+    assert "q=atel" in page.url  # the search is in the address bar (hx-push-url)
+    page.click("#results >> text=Atelier Comptoir")
+    page.wait_for_url(re.compile(r"/partners/\d+$"))
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("text=Promote to customer")
+    page.wait_for_selector("#partner-type >> text=Customer")
+    assert "is now a customer" in page.locator("#flashes").inner_text()
+    assert page.locator("#timeline >> text=Promoted to customer").count() == 1
+    assert page.locator("text=Promote to customer").count() == 0
+
+    page.click("button[aria-expanded]:has-text('Sam Sales')")
+    page.click("text=Sign out")
+    page.wait_for_url(re.compile(r"/login"))
+    assert "signed out" in page.locator("#flashes").inner_text()
+    page.goto("/partners")
+    assert "/login" in page.url
+
+
+def test_phone_navigation(page, sales):
+    """On a phone the menu folds behind the toggler and still works."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login(page, sales.email)
+    assert not page.locator("#main-nav >> text=Partners").is_visible()
+    page.click(".navbar-toggler")
+    page.locator("#main-nav >> text=Partners").click()
+    page.wait_for_url(re.compile(r"/partners"))
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
+
+
+def test_signed_out_htmx_search_goes_to_login(page, sales, live_server):
+    browser_login(page, sales.email)
+    page.goto("/partners")
+    page.context.clear_cookies()
+    page.fill("input[name=q]", "x")
+    page.wait_for_url(re.compile(r"/login"))
