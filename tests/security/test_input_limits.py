@@ -177,7 +177,10 @@ def test_search_with_control_characters(login, api, admin, some_partners, q):
     for url in ("/partners", "/contacts", "/partners/search"):
         assert login(admin).get(url, query_string={"q": q}).status_code == 200, url
     for url in ("/partners", "/contacts", "/users"):
-        assert api(admin).get(url, query_string={"q": q}).status_code == 200, url
+        r = api(admin).get(url, query_string={"q": q})
+        assert r.status_code in (200, 400), url  # dropped, or refused naming q
+        if r.status_code == 400:
+            assert "q" in r.json["errors"]
 
 
 HUGE_IDS = [2**31, 2**31 + 1, 2**53, 2**63, 1556417447777664256]
