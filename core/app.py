@@ -176,7 +176,6 @@ def _register_request_hooks(app: Flask, registry) -> None:
         for name in ("_login_user", "api_user", app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")):
             g.pop(name, None)
         sqlite_begin_mode.set("DEFERRED" if request.method in SAFE_METHODS else "IMMEDIATE")
-        _refuse_nul_bytes()
         registry.refresh()
         blueprint = request.blueprint
         if blueprint:
@@ -242,20 +241,6 @@ class _SecureCookies:
             return start_response(status, headers, exc_info)
 
         return self.wsgi_app(environ, start)
-
-
-def _refuse_nul_bytes() -> None:
-    """No text in Comptoir contains a NUL character, and PostgreSQL refuses it in strings:
-    answer 400 at the door rather than fail deep inside a query."""
-    from werkzeug.exceptions import BadRequest
-
-    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
-        raise BadRequest("The query string contains a NUL character.")
-    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data") and any(
-            "\x00" in value for value in request.form.values()):
-        raise BadRequest("The form contains a NUL character.")
-    if request.is_json and b"\\u0000" in request.get_data(cache=True):
-        raise BadRequest("The JSON body contains a NUL character.")
 
 
 def _register_cli(app: Flask, registry) -> None:
