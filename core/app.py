@@ -8,6 +8,7 @@ from pathlib import Path
 
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.routing import IntegerConverter
 
 from core import __version__
 from core.db import configure_engine, db, sqlite_begin_mode
@@ -17,6 +18,15 @@ log = logging.getLogger("comptoir")
 
 DEFAULT_SECRET = "dev-insecure-change-me"  # noqa: S105 - dev-only key, refused outside debug/testing  # nosec B105
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class BoundedInt(IntegerConverter):
+    """``<int:id>`` only matches ids a database integer column can hold: a larger one is
+    a plain 404 (PostgreSQL would refuse it with an error)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -36,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
         static_folder="static",
     )
     app.json = JSONProvider(app)
+    app.url_map.converters["int"] = BoundedInt
     _configure(app, config or {})
     _init_extensions(app)
     registry = _load_modules(app)

@@ -176,3 +176,10 @@ def test_openapi_lists_every_api_route(app, client):
         assert op["summary"] and op["responses"]
     assert "/api/v1/partners/{partner_id}/promote" in doc["paths"]
 
+
+
+def test_ids_too_big_for_the_database_are_404(app, manager, login, api):
+    big = 2**40
+    assert api(manager).get(f"/partners/{big}").status_code == 404
+    assert login(manager).get(f"/partners/{big}").status_code == 404
+    assert api(manager).get(f"/opportunities/{big}").status_code == 404
