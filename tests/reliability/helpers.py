@@ -16,6 +16,9 @@ def _worker(url, calls, barrier, results):
         try:
             barrier.wait(timeout=60)
             for method, path, kwargs in calls:
+                kwargs = dict(kwargs)
+                for key, value in kwargs.pop("cookies", {}).items():
+                    client.set_cookie(key, value)
                 response = getattr(client, method)(path, **kwargs)
                 out.append((response.status_code, response.get_data(as_text=True)))
         except Exception as exc:  # reported to the test rather than lost in the child
