@@ -224,6 +224,10 @@ def _register_request_hooks(app: Flask, registry) -> None:
 
     app.wsgi_app = _SecureCookies(app.wsgi_app)
 
+    from core import once
+
+    app.jinja_env.globals["once_token"] = once.new_token
+
     @app.context_processor
     def _shell_context():
         from core.web.shell import shell_context

@@ -67,3 +67,12 @@ def next_in_sequence(name: str) -> int:
         except sa.exc.IntegrityError:
             value = session.execute(stmt).scalar()
     return int(value)
+
+
+class FormToken(db.Model):
+    """Single-use tokens of create forms (``core.once``): a double submission creates one record."""
+
+    __tablename__ = "core_form_token"
+
+    token: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core import access, timeline
+from core import access, once, timeline
 from core.auth.models import User
 from core.db import db
 from core.errors import Conflict, ValidationError
@@ -109,6 +109,8 @@ def new_partner():
         data, errors = validate_form(PartnerIn, request.form)
         values = request.form.to_dict()
         if data is not None:
+            if (again := once.repeated(url_for("partners.list_partners"))) is not None:
+                return again
             try:
                 partner = services.create_partner(data.model_dump(), by=current_user)
             except ValidationError as exc:

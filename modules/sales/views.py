@@ -13,7 +13,7 @@ from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
-from core import access, timeline
+from core import access, once, timeline
 from core.auth.models import User
 from core.db import db, utcnow
 from core.errors import Conflict, ValidationError
@@ -215,6 +215,8 @@ def new_order():
                 payload.update(origin_type=origin_type, origin_id=origin_id)
                 if values.get("prospect_type") and payload.get("partner_id") is None:
                     payload.update(prospect_type=values["prospect_type"], prospect_id=values["prospect_id"])
+            if (again := once.repeated(url_for("sales.list_orders"))) is not None:
+                return again
             try:
                 order = services.create_order(payload, [], by=current_user)
             except ValidationError as exc:

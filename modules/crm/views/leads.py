@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from core import access, timeline
+from core import access, once, timeline
 from core.db import db
 from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
@@ -109,6 +109,8 @@ def new_lead():
         data, errors = validate_form(LeadIn, request.form, fields)
         if data is not None:
             payload = data.model_dump(exclude={"source"})
+            if (again := once.repeated(url_for("crm.list_leads"))) is not None:
+                return again
             dups = [duplicates.describe(d) for d in duplicates.find(payload, current_user)]
             if dups and not request.form.get("confirm_duplicates"):
                 errors = {}
