@@ -342,6 +342,7 @@ def openapi_document() -> dict:
                     "description": "OK", "content": {"application/json": {"schema": {}}}}
             for code, text in (("400", "Malformed request"), ("401", "Not authenticated"),
                                ("403", "Not allowed"), ("404", "Not found"),
+                               ("405", "Method not allowed"),
                                ("409", "Conflict with the record's state"),
                                ("422", "Invalid fields"), ("429", "Rate limited")):
                 item["responses"][code] = {"description": text, "content": {
