@@ -22,10 +22,15 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr%]")
 
 
+def all_packages() -> list[Path]:
+    """The core and every module (a folder of ``modules/`` with an ``__init__.py``)."""
+    return [ROOT / "core"] + sorted(p for p in (ROOT / "modules").glob("*/")
+                                    if (p / "__init__.py").is_file())
+
+
 def packages() -> list[Path]:
     """The core and every module that ships a French catalogue."""
-    found = [ROOT / "core"] + sorted((ROOT / "modules").glob("*/"))
-    return [p for p in found if (p / "translations/fr/LC_MESSAGES/messages.po").is_file()]
+    return [p for p in all_packages() if po_path(p).is_file()]
 
 
 def po_path(package: Path) -> Path:
@@ -71,17 +76,28 @@ def _compiled():
 
 
 PACKAGES = packages()
+ALL_PACKAGES = all_packages()
 
 
 def test_core_has_a_french_catalogue():
     assert ROOT / "core" in PACKAGES
 
 
-@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("package", ALL_PACKAGES, ids=lambda p: p.name)
 def test_catalogue_is_complete(package):
+    """Every package with translatable strings ships a complete French catalogue."""
+    strings = extracted(package)
+    if not po_path(package).is_file():
+        assert not strings, (
+            f"{package.relative_to(ROOT)} has {len(strings)} translatable string(s) but no "
+            f"French catalogue ({po_path(package).relative_to(ROOT)}); run `make messages` "
+            "and translate them:\n"
+            + "\n".join(f"{msgid!r} ({', '.join(sorted(files))})"
+                        for msgid, files in sorted(strings.items())))
+        return
     catalogue = read_catalogue(package)
     problems = []
-    for msgid, files in sorted(extracted(package).items()):
+    for msgid, files in sorted(strings.items()):
         message = catalogue.get(msgid)
         if message is None:
             problems.append(f"missing: {msgid!r} ({', '.join(sorted(files))})")
