@@ -103,12 +103,20 @@ def require_model(user, action: str, model: type) -> None:
         raise Forbidden()
 
 
+def id_in_range(model: type, record_id: int) -> bool:
+    """Could ``record_id`` be a key of ``model``? An id beyond the column's integer range is
+    a 404, not a database error (PostgreSQL refuses 2**31 for an INTEGER: a 500)."""
+    column_type = sa.inspect(model).primary_key[0].type
+    limit = 2**63 if isinstance(column_type, sa.BigInteger) else 2**31
+    return 0 < record_id < limit
+
+
 def get_or_404(model: type, record_id: Any, user, action: str = "read", *, options=()):
     try:
         record_id = int(record_id)
     except (TypeError, ValueError):
         raise NotFound() from None
-    if not (0 < record_id < 2**63):
+    if not id_in_range(model, record_id):
         raise NotFound()
     record = db.session.get(model, record_id, options=list(options))
     if record is None:

@@ -294,7 +294,8 @@ def list_notifications(query: NotificationQuery):
                response=NotificationOut)
 def read_notification(notification_id: int):
     user = api_user()
-    notification = db.session.get(Notification, notification_id)
+    notification = (db.session.get(Notification, notification_id)
+                    if access.id_in_range(Notification, notification_id) else None)
     if notification is None or notification.user_id != user.id:
         raise ApiError(404, "Not Found", "No such notification.")
     if notification.read_at is None:

@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from core import access
 from core.auth import services
 from core.auth.models import ROLES, ApiToken, User
 from core.db import db
@@ -208,6 +209,8 @@ def new_user():
 @login_required
 def edit_user(user_id: int):
     _admin_only()
+    if not access.id_in_range(User, user_id):
+        abort(404)
     user = db.session.get(User, user_id) or abort(404)
     errors = {}
     values = {"email": user.email, "name": user.name, "role": user.role, "active": user.active}

@@ -93,5 +93,7 @@ def sort_clause(columns: dict[str, Any], requested: str | None, default: str):
 
 
 def search_pattern(q: str) -> str:
+    # NUL cannot appear in PostgreSQL text (a 500 there): it is dropped, like other controls.
+    q = "".join(c for c in q if c >= " " or c == "\t")
     escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"

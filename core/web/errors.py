@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import render_template, request
+from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
@@ -17,6 +18,18 @@ log = logging.getLogger("comptoir.web")
 
 def _wants_api() -> bool:
     return request.path.startswith("/api/")
+
+
+def _page_message(code: int) -> str:
+    """What a person reads on an error page (the exception's own text is for developers)."""
+    messages = {
+        400: _("The request could not be understood. Reload the page and try again."),
+        401: _("Please sign in to see this page."),
+        405: _("This action cannot be done this way."),
+        413: _("What you sent is too large."),
+        429: _("Too many attempts. Wait a minute, then try again."),
+    }
+    return messages.get(code, _("This request cannot be completed."))
 
 
 def register_error_handlers(app) -> None:
@@ -39,16 +52,19 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(StaleDataError)
     def _stale(exc):
         db.session.rollback()
-        message = "Someone else changed this record meanwhile; reload it and try again."
         if _wants_api():
-            return problem(409, "Conflict", message)
+            return problem(409, "Conflict",
+                           "Someone else changed this record meanwhile; reload it and try again.")
+        message = _("Someone else changed this record meanwhile; reload it and try again.")
         return render_template("errors/error.html", code=409, message=message), 409
 
     @app.errorhandler(CSRFError)
     def _csrf(exc: CSRFError):
         if _wants_api():
             return problem(400, "CSRF check failed", exc.description)
-        return render_template("errors/error.html", code=400, message=exc.description), 400
+        message = _("This form has expired or was sent from another site. Reload the page and "
+                    "try again.")
+        return render_template("errors/error.html", code=400, message=message), 400
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
@@ -57,10 +73,12 @@ def register_error_handlers(app) -> None:
             headers = {"Retry-After": exc.retry_after} if getattr(exc, "retry_after", None) else None
             return problem(exc.code or 500, exc.name, exc.description, headers=headers)
         code = exc.code or 500
-        if code in (401, 403, 404, 405, 429, 413):
-            template = f"errors/{code}.html" if code in (403, 404) else "errors/error.html"
-            return render_template(template, code=code, message=exc.description), code
-        return exc
+        if code < 400 or code >= 500:
+            return exc
+        template = f"errors/{code}.html" if code in (403, 404) else "errors/error.html"
+        response = render_template(template, code=code, message=_page_message(code))
+        headers = {"Retry-After": str(exc.retry_after)} if getattr(exc, "retry_after", None) else {}
+        return response, code, headers
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core import module_admin
+from core import access, module_admin
 from core.db import db, utcnow
 from core.modules import ModuleError
 from core.notifications import Notification, unread_count
@@ -53,7 +53,8 @@ def bell():
 @bp.post("/notifications/<int:notification_id>/read")
 @login_required
 def mark_read(notification_id: int):
-    notification = db.session.get(Notification, notification_id)
+    notification = (db.session.get(Notification, notification_id)
+                    if access.id_in_range(Notification, notification_id) else None)
     if notification is None or notification.user_id != current_user.id:
         abort(404)
     if notification.read_at is None:

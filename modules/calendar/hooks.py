@@ -96,3 +96,23 @@ def extra_css_urls():
     from flask import url_for
 
     return [url_for("calendar.static", filename="calendar/calendar.css")]
+
+
+@hookimpl
+def home_panels(user):
+    from markupsafe import Markup
+
+    from core.web import Panel
+    from modules.calendar.views import agenda_html
+
+    html, _count = agenda_html(user)
+    return Panel(str(_l("My agenda")), Markup(html), order=10, id="agenda")  # noqa: S704
+
+
+@hookimpl(optionalhook=True)
+def on_lead_converted(lead, partner, contact, by):
+    """The lead's events now also belong to its partner and contact (same transaction)."""
+    from .services import repoint_related
+
+    repoint_related("lead", lead.id, partner_id=partner.id,
+                    contact_id=contact.id if contact is not None else None)

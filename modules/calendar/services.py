@@ -520,3 +520,20 @@ def load_options():
     return (sa.orm.selectinload(Event.attendee_users), sa.orm.selectinload(Event.attendee_contacts),
             sa.orm.selectinload(Event.reminders), sa.orm.joinedload(Event.partner),
             sa.orm.joinedload(Event.contact), sa.orm.joinedload(Event.organizer))
+
+
+def repoint_related(related_type: str, related_id: int, *, partner_id: int,
+                    contact_id: int | None) -> int:
+    """Give the events linked to a record the partner (and contact) it became, where they
+    had none; in the caller's transaction. Returns how many events changed."""
+    linked = sa.and_(Event.related_type == related_type, Event.related_id == related_id)
+    changed = db.session.execute(
+        sa.update(Event).where(linked, Event.partner_id.is_(None))
+        .values(partner_id=partner_id, version=Event.version + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    if contact_id is not None:
+        db.session.execute(
+            sa.update(Event).where(linked, Event.contact_id.is_(None))
+            .values(contact_id=contact_id, version=Event.version + 1)
+            .execution_options(synchronize_session=False))
+    return changed

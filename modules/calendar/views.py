@@ -495,6 +495,18 @@ def panel(record_type: str, record_id: int):
     return result[0]
 
 
+def agenda_html(user) -> tuple[str, int]:
+    """The home page's agenda: the user's planned events of the next seven days."""
+    from flask import render_template
+
+    now = utcnow()
+    stmt = (services.involving(services.visible_events(user), user.id)
+            .where(Event.status == "planned", Event.end >= now, Event.start < now + timedelta(days=7))
+            .options(sa.orm.joinedload(Event.partner)).order_by(Event.start, Event.id).limit(10))
+    events = db.session.scalars(stmt).unique().all()
+    return render_template("calendar/_agenda.html", events=events, user_tz=_tz()), len(events)
+
+
 # --- feed secret (profile) ----------------------------------------------------------
 
 @bp.post("/calendar/feed/regenerate")

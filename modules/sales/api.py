@@ -35,8 +35,8 @@ PRODUCT_SORT = {"code": Product.code, "name": Product.name_search, "id": Product
                list_response=True)
 def list_products(query: ProductQuery):
     stmt = access.visible(sa.select(Product), Product, api_user())
-    if query.q:
-        stmt = stmt.where(Product.name_search.like(search_pattern(query.q), escape="\\"))
+    if query.q and query.q.replace("\x00", ""):
+        stmt = stmt.where(Product.name_search.like(search_pattern(query.q.replace("\x00", "")), escape="\\"))
     if query.active is not None:
         stmt = stmt.where(Product.active.is_(query.active))
     column = PRODUCT_SORT[query.sort.lstrip("-")]
@@ -83,8 +83,8 @@ ORDER_SORT = {"number": SaleOrder.number, "created_at": SaleOrder.created_at,
 
 def order_query(user, query: OrderQuery) -> sa.Select:
     stmt = access.visible(sa.select(SaleOrder), SaleOrder, user)
-    if query.q:
-        pattern = search_pattern(query.q)
+    if query.q and query.q.replace("\x00", ""):
+        pattern = search_pattern(query.q.replace("\x00", ""))
         stmt = stmt.outerjoin(Partner, Partner.id == SaleOrder.partner_id).where(sa.or_(
             sa.func.lower(SaleOrder.number).like(pattern, escape="\\"),
             Partner.name_search.like(pattern, escape="\\")))

@@ -44,6 +44,11 @@ def _users():
     return db.session.scalars(sa.select(User).where(User.active).order_by(User.name)).all()
 
 
+def _search_text() -> str:
+    """The ``q`` parameter, without NUL characters (PostgreSQL refuses them)."""
+    return request.args.get("q", "").replace("\x00", "").strip()[:100]
+
+
 def _int(value) -> int | None:
     try:
         number = int(value)
@@ -56,7 +61,7 @@ def _int(value) -> int | None:
 
 @bp.get("/sales/products")
 def list_products():
-    q = request.args.get("q", "").strip()[:100]
+    q = _search_text()
     state = request.args.get("state", "active")
     sort, order = sort_clause(PRODUCT_SORTS, request.args.get("sort"), "code")
     stmt = access.visible(sa.select(Product), Product, current_user)
@@ -129,7 +134,7 @@ def delete_product(product_id: int):
 
 @bp.get("/sales/orders")
 def list_orders():
-    q = request.args.get("q", "").strip()[:100]
+    q = _search_text()
     status = request.args.get("status", "")
     salesperson = request.args.get("salesperson", "")
     sort, order = sort_clause(ORDER_SORTS, request.args.get("sort"), "-created")
@@ -173,7 +178,7 @@ def _partner_options(selected_id: int | None, q: str = "") -> list[Partner]:
 @bp.get("/sales/partner-options")
 def partner_options():
     """The partner picker's options (HTMX active search)."""
-    q = request.args.get("q", "").strip()[:100]
+    q = _search_text()
     return render_template("sales/_partner_options.html", partners=_partner_options(None, q),
                            selected=None)
 
@@ -334,7 +339,7 @@ def line_form(order_id: int):
 @bp.get("/sales/products/search")
 def search_products():
     """Products matching ``q`` for the add-line form (HTMX)."""
-    q = request.args.get("q", "").strip()[:100]
+    q = _search_text()
     order_id = _int(request.args.get("order_id"))
     if order_id is None:
         abort(400)

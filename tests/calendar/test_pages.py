@@ -230,3 +230,12 @@ def test_panel_hides_events_the_user_may_not_see(login, sales, sales2, partner):
     make(sales2, partner_id=theirs.id, subject="Secret de Sue")
     html = login(sales).get(f"/partners/{theirs.id}").data.decode()
     assert "Secret de Sue" not in html
+
+
+def test_home_agenda(login, sales, sales2):
+    make(sales, subject="Mon rendez-vous", start=at(1))
+    make(sales2, subject="Pas le mien", start=at(1))
+    make(sales, subject="Trop loin", start=at(20))
+    html = login(sales).get("/").data.decode()
+    assert "My agenda" in html and "Mon rendez-vous" in html
+    assert "Pas le mien" not in html and "Trop loin" not in html

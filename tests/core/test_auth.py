@@ -74,6 +74,8 @@ class TestRateLimit:
                                ).status_code == 401
         r = client.post("/login", data={"email": sales.email, "password": PASSWORD})
         assert r.status_code == 429
+        assert b"Too many attempts" in r.data
+        assert int(r.headers["Retry-After"]) > 0
         assert client.get("/login").status_code == 200  # only attempts are limited
         limiter.reset()
 

@@ -46,7 +46,7 @@ def test_form_post_without_token_is_400_and_writes_nothing(app, sales):
     client = _signed_in(app, sales)
     r = client.post("/partners/new", data={"name": "No Token", "kind": "company"})
     assert r.status_code == 400
-    assert b"CSRF" in r.data or b"csrf" in r.data.lower()
+    assert b"This form has expired" in r.data
     assert _partners() == 0
 
 
@@ -91,3 +91,10 @@ def test_logout_needs_the_token(app, sales):
     token = _token(client.get("/partners").get_data(as_text=True))
     assert client.post("/logout", data={"csrf_token": token}).status_code == 303
     assert client.get("/partners").status_code == 302
+
+
+def test_other_4xx_pages_are_styled(app, sales):
+    client = _signed_in(app, sales)
+    r = client.get("/logout")
+    assert r.status_code == 405
+    assert b"data-error-message" in r.data and b"cannot be done this way" in r.data

@@ -44,6 +44,14 @@ def test_lead_story(page, sales):
     page.click("#lead-actions >> text=Start")
     page.wait_for_selector("text=Work on this lead has started.")
     assert page.locator("#lead-status [aria-current=step]").inner_text() == "In progress"
+    # Log a call from the lead's events panel (the calendar module's modal form).
+    page.click("#panel-events >> text=Log a call")
+    page.wait_for_selector("#event-form #f-subject")
+    page.fill("#f-subject", "Discovery call with Nina")
+    page.fill("#f-description", "Needs 5 licences before March.")
+    page.click("#event-form button[type=submit]")
+    page.wait_for_selector("#modal", state="hidden")
+    page.wait_for_selector("[data-events=past] >> text=Discovery call with Nina")
     page.click("#lead-actions >> text=Convert")
     page.wait_for_url("**/convert")
     page.check("#f-create_opportunity")
@@ -55,6 +63,8 @@ def test_lead_story(page, sales):
     panel = page.locator("#panel-opportunities")
     assert "Bauer Optik" in panel.inner_text() and "4,200.00" in panel.inner_text()
     assert "Nina Bauer" in page.locator("#contacts").inner_text()
+    # The call logged on the lead now shows on the partner's page.
+    assert "Discovery call with Nina" in page.locator("#panel-events").inner_text()
 
 
 def test_pipeline_drag(page, manager, sales):

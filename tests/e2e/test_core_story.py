@@ -75,3 +75,20 @@ def test_signed_out_htmx_search_goes_to_login(page, sales, live_server):
     page.context.clear_cookies()
     page.fill("input[name=q]", "x")
     page.wait_for_url(re.compile(r"/login"))
+
+
+def test_no_page_scrolls_sideways_on_a_phone(page, admin, manager):
+    partner = create_partner({"name": "Société Générale des Très Longs Noms de Sociétés Anonymes",
+                              "city": "Saint-Rémy-de-Provence", "email": "contact@example.fr",
+                              "phone": "01 23 45 67 89", "website": "https://example.fr"}, by=manager)
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login(page, admin.email)
+    wide = {}
+    for url in ("/", "/partners", f"/partners/{partner.id}", "/partners/new",
+                f"/partners/{partner.id}/edit", "/contacts", "/contacts/new", "/profile",
+                "/admin/users", "/admin/users/new", "/admin/modules", "/notifications", "/nowhere"):
+        page.goto(url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 390:
+            wide[url] = width
+    assert not wide, f"pages wider than the phone: {wide}"

@@ -175,3 +175,21 @@ def test_account_forms(app, login, admin, sales):
 
     run()
     assert client.get("/partners").status_code == 200  # still signed in: the run was real
+
+
+@pytest.mark.parametrize("value", ["a\x00b", "\x00", "x\x07y"])
+def test_control_characters_in_account_forms(app, login, admin, value):
+    """PostgreSQL text cannot hold NUL: every free-text account field refuses control
+    characters with a 4xx instead of failing in the database."""
+    client = login(admin)
+    for url, form in (("/profile", {"name": value}),
+                      ("/profile/tokens", {"name": value}),
+                      ("/admin/users/new", {"email": "n@test.example", "name": value,
+                                            "role": "salesperson",
+                                            "password": "a-long-passphrase-41"})):
+        r = client.post(url, data=form)
+        assert r.status_code < 500, (url, r.status_code)
+    with db.engine.connect() as conn:
+        names = [row[0] for row in conn.execute(sa.text(
+            "SELECT name FROM core_user UNION ALL SELECT name FROM core_api_token"))]
+    assert not any("\x00" in n or "\x07" in n for n in names), names

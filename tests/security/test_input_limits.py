@@ -105,7 +105,10 @@ def test_every_dangerous_prefix_is_neutralised_through_the_export_urls(login, ma
     every cell starting with a dangerous character gets a leading quote."""
     from core.partners.models import Contact, Partner
 
-    for i, value in enumerate(DANGEROUS):
+    dangerous = DANGEROUS
+    if db.engine.dialect.name == "postgresql":  # PostgreSQL text cannot hold NUL at all
+        dangerous = [v for v in DANGEROUS if "\x00" not in v]
+    for i, value in enumerate(dangerous):
         partner = Partner(name=value, name_search=f"x{i}", kind="company",
                           partner_type="prospect", city=value, street=value, email=value,
                           phone=value, website=value, postal_code=value[:20], country=None,
@@ -125,7 +128,7 @@ def test_every_dangerous_prefix_is_neutralised_through_the_export_urls(login, ma
         assert response.headers["Cache-Control"] == "no-store"
         rows = _rows(response)
         header, rows = rows[0], rows[1:]
-        assert len(rows) == len(DANGEROUS)
+        assert len(rows) == len(dangerous)
         for row in rows:
             for column in text_columns:
                 cell = row[header.index(column)]
@@ -165,3 +168,34 @@ def test_oversized_requests_get_a_clear_413(app, api, login, sales):
         content_type="multipart/form-data")
     assert upload.status_code == 413
     assert snapshot() == before
+
+
+@pytest.mark.parametrize("q", ["\x00", "a\x00b", "\x01\x1f", "%00"])
+def test_search_with_control_characters(login, api, admin, some_partners, q):
+    """Found by schemathesis on PostgreSQL: ``?q=%00`` was a 500 (PostgreSQL text cannot
+    hold NUL)."""
+    for url in ("/partners", "/contacts", "/partners/search"):
+        assert login(admin).get(url, query_string={"q": q}).status_code == 200, url
+    for url in ("/partners", "/contacts", "/users"):
+        r = api(admin).get(url, query_string={"q": q})
+        assert r.status_code in (200, 400), url  # dropped, or refused naming q
+        if r.status_code == 400:
+            assert "q" in r.json["errors"]
+
+
+HUGE_IDS = [2**31, 2**31 + 1, 2**53, 2**63, 1556417447777664256]
+
+
+@pytest.mark.parametrize("record_id", HUGE_IDS)
+def test_ids_beyond_the_integer_range_are_404(login, api, admin, record_id):
+    """Found by schemathesis on PostgreSQL: /api/v1/contacts/1556417447777664256 was a 500
+    (an INTEGER column cannot hold it)."""
+    client, bearer = login(admin), api(admin)
+    for url in (f"/partners/{record_id}", f"/partners/{record_id}/edit",
+                f"/contacts/{record_id}", f"/contacts/{record_id}/edit",
+                f"/admin/users/{record_id}"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/notifications/{record_id}/read").status_code == 404
+    for url in (f"/partners/{record_id}", f"/contacts/{record_id}"):
+        assert bearer.get(url).status_code == 404, url
+    assert bearer.post(f"/notifications/{record_id}/read").status_code == 404
