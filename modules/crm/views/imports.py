@@ -34,7 +34,8 @@ def _own_file(token: str | None) -> str | None:
 def import_leads():
     access.require_model(current_user, "create", Lead)
     context = {"fields": imports.FIELDS, "errors": {}, "headers": [], "sample": [],
-               "mapping": {}, "token": None, "report": None, "options": {}}
+               "mapping": {}, "token": None,  # nosec B105 - an upload token, not a password
+               "report": None, "options": {}}
     if request.method == "GET":
         return render("crm/leads/import.html", **context)
     step = request.form.get("step", "upload")
