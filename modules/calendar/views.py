@@ -462,13 +462,23 @@ def panel_html(record_type: str, record) -> tuple[Markup, int] | None:
         return None
     now = utcnow()
     base = services.visible_events(current_user).where(condition)
-    options = (sa.orm.selectinload(Event.reminders), sa.orm.joinedload(Event.organizer))
-    upcoming = db.session.scalars(base.where(Event.end >= now).options(*options)
-                                  .order_by(Event.start, Event.id).limit(PANEL_LIMIT)).unique().all()
-    past = db.session.scalars(base.where(Event.end < now).options(*options)
-                              .order_by(Event.start.desc(), Event.id.desc()).limit(PANEL_LIMIT)).unique().all()
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(
-        base.with_only_columns(Event.id).order_by(None).subquery())) or 0
+    # The next and the last PANEL_LIMIT events in one query (and their reminders in one).
+    ids = sa.union_all(
+        sa.select(base.where(Event.end >= now).with_only_columns(Event.id)
+                  .order_by(Event.start, Event.id).limit(PANEL_LIMIT).subquery()),
+        sa.select(base.where(Event.end < now).with_only_columns(Event.id)
+                  .order_by(Event.start.desc(), Event.id.desc()).limit(PANEL_LIMIT).subquery()))
+    # The count of all of them rides along as a column (none shown: none at all).
+    total = sa.select(sa.func.count()).select_from(
+        base.with_only_columns(Event.id).order_by(None).subquery()).scalar_subquery()
+    rows = db.session.execute(
+        sa.select(Event, total).where(Event.id.in_(ids))
+        .options(sa.orm.selectinload(Event.reminders), sa.orm.joinedload(Event.organizer))
+        .order_by(Event.start, Event.id)).unique().all()
+    events = [row[0] for row in rows]
+    total = rows[0][1] if rows else 0
+    upcoming = [e for e in events if e.end >= now]
+    past = [e for e in reversed(events) if e.end < now]
     prefill = {"partner": {"partner_id": record.id}, "contact": {"contact_id": record.id}}.get(
         record_type, {"related_type": record_type, "related_id": record.id})
     from flask import render_template

@@ -109,6 +109,8 @@ class Lead(TimestampMixin, db.Model):
         sa.Index("ix_crm_lead_created_at", "created_at"),
         sa.Index("ix_crm_lead_updated_at", "updated_at"),
         sa.Index("ix_crm_lead_city", "city"),
+        # the list filtered by status and source (and sorted by name) without a sort of all rows
+        sa.Index("ix_crm_lead_status_source", "status", "source_id", "name_search"),
     )
 
     @property
@@ -190,8 +192,15 @@ class Opportunity(TimestampMixin, db.Model):
         sa.CheckConstraint("status IN ('open', 'won', 'lost')", name="status"),
         sa.CheckConstraint("probability BETWEEN 0 AND 100", name="probability"),
         sa.CheckConstraint("amount >= 0", name="amount"),
-        sa.Index("ix_crm_opportunity_status_stage", "status", "stage_id"),
-        sa.Index("ix_crm_opportunity_status_close", "status", "expected_close_date"),
+        # Covering indexes: the pipeline (kanban ranking, totals by stage), the forecast, won
+        # and lost by month, and the same for one salesperson, read from the index alone.
+        sa.Index("ix_crm_opportunity_status_stage", "status", "stage_id", "expected_close_date",
+                 "amount", "probability", "assigned_to"),
+        sa.Index("ix_crm_opportunity_status_close", "status", "expected_close_date", "amount",
+                 "probability", "assigned_to"),
+        sa.Index("ix_crm_opportunity_status_closed", "status", "closed_at", "amount", "assigned_to"),
+        sa.Index("ix_crm_opportunity_assignee_status", "assigned_to", "status", "stage_id",
+                 "expected_close_date", "amount", "probability"),
         sa.Index("ix_crm_opportunity_amount", "amount"),
         sa.Index("ix_crm_opportunity_created_at", "created_at"),
     )

@@ -74,6 +74,7 @@ class SaleOrder(TimestampMixin, db.Model):
             "status IN ('draft', 'finalized', 'confirmed', 'completed', 'cancelled')", name="status"),
         sa.Index("ix_sales_order_origin", "origin_type", "origin_id"),
         sa.Index("ix_sales_order_prospect", "prospect_type", "prospect_id"),
+        sa.Index("ix_sales_order_created_at", "created_at"),  # the order list's default sort
     )
 
     @property

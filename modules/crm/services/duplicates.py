@@ -37,46 +37,57 @@ def find(values: dict, user, *, exclude_lead_id: int | None = None) -> list[dict
     company = keys["company_key"]
     found: dict[tuple[str, int], dict] = {}
 
-    def add(kind, rows, reason):
+    def search(kind, base, checks, options=()):
+        """One query per kind: every check's condition OR-ed, the strongest first; each
+        row keeps its strongest reason, at most LIMIT rows per reason (as one query per
+        check did)."""
+        checks = [(condition, test, reason) for value, condition, test, reason in checks if value]
+        if not checks:
+            return
+        rank = sa.case(*[(condition, i) for i, (condition, _t, _r) in enumerate(checks)], else_=len(checks))
+        rows = db.session.scalars(base.where(sa.or_(*[c for c, _t, _r in checks])).options(*options)
+                                  .order_by(rank).limit(LIMIT * len(checks))).unique()
+        per_reason: dict[str, int] = {}
         for row in rows:
-            found.setdefault((kind, row.id), {"kind": kind, "id": row.id, "reason": reason,
-                                              "record": row})
+            reason = next((r for _c, test, r in checks if test(row)), checks[-1][2])
+            if per_reason.get(reason, 0) >= LIMIT:
+                continue
+            per_reason[reason] = per_reason.get(reason, 0) + 1
+            found.setdefault((kind, row.id), {"kind": kind, "id": row.id, "reason": reason, "record": row})
+
+    def lower(text):
+        return text.lower() if text else None
 
     # Leads
     lead_base = access.visible(sa.select(Lead), Lead, user)
     if exclude_lead_id is not None:
         lead_base = lead_base.where(Lead.id != exclude_lead_id)
-    checks = [
-        (email, lambda s: s.where(Lead.email_lower == email), _("same email")),
-        (phones, lambda s: s.where(sa.or_(Lead.phone_normalized.in_(phones),
-                                          Lead.mobile_normalized.in_(phones))), _("same phone")),
-        (company, lambda s: s.where(Lead.company_key == company), _("similar company name")),
-        (domain, lambda s: s.where(Lead.email_domain == domain), _("same email domain")),
-    ]
-    for value, where, reason in checks:
-        if value:
-            add("lead", db.session.scalars(where(lead_base).limit(LIMIT)), reason)
+    search("lead", lead_base, [
+        (email, Lead.email_lower == email, lambda r: r.email_lower == email, _("same email")),
+        (phones, sa.or_(Lead.phone_normalized.in_(phones), Lead.mobile_normalized.in_(phones)),
+         lambda r: r.phone_normalized in phones or r.mobile_normalized in phones, _("same phone")),
+        (company, Lead.company_key == company, lambda r: r.company_key == company,
+         _("similar company name")),
+        (domain, Lead.email_domain == domain, lambda r: r.email_domain == domain, _("same email domain")),
+    ])
     # Contacts
-    contact_checks = [
-        (email, Contact.email.is_not(None) & (sa.func.lower(Contact.email) == email), _("same email")),
-        (phones, Contact.phone_normalized.in_(phones), _("same phone")),
-        (domain, Contact.email_domain == domain, _("same email domain")),
-    ]
-    for value, condition, reason in contact_checks:
-        if value:
-            add("contact", db.session.scalars(sa.select(Contact).where(condition).limit(LIMIT)), reason)
+    search("contact", sa.select(Contact), [
+        (email, Contact.email.is_not(None) & (sa.func.lower(Contact.email) == email),
+         lambda r: lower(r.email) == email, _("same email")),
+        (phones, Contact.phone_normalized.in_(phones), lambda r: r.phone_normalized in phones,
+         _("same phone")),
+        (domain, Contact.email_domain == domain, lambda r: r.email_domain == domain, _("same email domain")),
+    ], options=(sa.orm.joinedload(Contact.partner),))
     # Partners
-    partner_checks = [
-        (email, sa.func.lower(Partner.email) == email, _("same email")),
-        (phones, Partner.phone_normalized.in_(phones), _("same phone")),
+    search("partner", sa.select(Partner), [
+        (email, sa.func.lower(Partner.email) == email, lambda r: lower(r.email) == email, _("same email")),
+        (phones, Partner.phone_normalized.in_(phones), lambda r: r.phone_normalized in phones,
+         _("same phone")),
         (company and len(company) >= 3,
          Partner.name_search.like(f"%{_escape(company or '')}%", escape="\\"),
-         _("similar company name")),
-        (domain, Partner.email_domain == domain, _("same email domain")),
-    ]
-    for value, condition, reason in partner_checks:
-        if value:
-            add("partner", db.session.scalars(sa.select(Partner).where(condition).limit(LIMIT)), reason)
+         lambda r: (company or "") in (r.name_search or ""), _("similar company name")),
+        (domain, Partner.email_domain == domain, lambda r: r.email_domain == domain, _("same email domain")),
+    ])
     return list(found.values())
 
 

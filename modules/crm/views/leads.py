@@ -16,7 +16,7 @@ from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
 from core.web import int_arg, paginate, render, search_pattern, sort_clause
-from modules.crm.models import Lead, LeadSource, LostReason, Opportunity
+from modules.crm.models import Lead, LeadSource, LostReason
 from modules.crm.schemas import LeadIn, LeadPatch, OpportunityValues
 from modules.crm.services import duplicates, leads, lists
 from modules.crm.views import bp, close_modal, int_or_none, panels_for, users
@@ -153,18 +153,16 @@ def edit_lead(lead_id: int):
 
 @bp.get("/leads/<int:lead_id>")
 def show_lead(lead_id: int):
-    lead = access.get_or_404(Lead, lead_id, current_user)
-    opps = db.session.scalars(
-        access.visible(sa.select(Opportunity), Opportunity, current_user)
-        .where(Opportunity.lead_id == lead.id).options(sa.orm.joinedload(Opportunity.stage))
-        .order_by(Opportunity.id)).all()
+    lead = access.get_or_404(Lead, lead_id, current_user, options=(
+        sa.orm.joinedload(Lead.source), sa.orm.joinedload(Lead.lost_reason),
+        sa.orm.joinedload(Lead.assignee), sa.orm.joinedload(Lead.partner)))
     dups = [duplicates.describe(d) for d in duplicates.for_lead(lead, current_user)] \
         if lead.status != "converted" else []
     return render("crm/leads/detail.html", lead=lead, panels=panels_for("lead", lead),
                   entries=timeline.entries_for(lead, current_user),
                   actions=leads.available_actions(lead, current_user),
                   can_edit=lead.status != "converted" and access.can(current_user, "update", lead),
-                  opportunities=opps, duplicates=dups)
+                  duplicates=dups)
 
 
 def _after_action(lead, message):

@@ -57,16 +57,18 @@ def pipeline():
         current_user, open_only=True, q=filters["q"], **kwargs)}
     stmt = opportunities.filtered(sa.select(Opportunity), current_user, q=filters["q"], **kwargs
                                   ).where(Opportunity.status == "open")
-    ranked = stmt.add_columns(sa.func.row_number().over(
+    # Rank the ids only (read from the covering index), then load the cards: ranking whole
+    # rows made the database carry every open opportunity through the window sort.
+    ranked = stmt.with_only_columns(Opportunity.id, sa.func.row_number().over(
         partition_by=Opportunity.stage_id,
         order_by=(Opportunity.expected_close_date.asc().nulls_last(), Opportunity.id)
     ).label("rank")).subquery()
-    alias = sa.orm.aliased(Opportunity, ranked)
     cards = db.session.scalars(
-        sa.select(alias).where(ranked.c.rank <= KANBAN_LIMIT)
-        .options(sa.orm.joinedload(alias.partner), sa.orm.joinedload(alias.lead),
-                 sa.orm.joinedload(alias.assignee))
-        .order_by(ranked.c.rank)).unique().all()
+        sa.select(Opportunity).where(Opportunity.id.in_(
+            sa.select(ranked.c.id).where(ranked.c.rank <= KANBAN_LIMIT)))
+        .options(sa.orm.joinedload(Opportunity.partner), sa.orm.joinedload(Opportunity.lead),
+                 sa.orm.joinedload(Opportunity.assignee))
+        .order_by(Opportunity.expected_close_date.asc().nulls_last(), Opportunity.id)).unique().all()
     by_stage = {stage.id: [] for stage in columns}
     for opp in cards:
         by_stage.setdefault(opp.stage_id, []).append(opp)
