@@ -148,6 +148,8 @@ def _load_modules(app: Flask):
         if module.path and (module.path / "translations").is_dir():
             dirs.append(str(module.path / "translations"))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(dirs)
+    # Flask-Babel read the setting in init_app(): give it the module folders too.
+    app.extensions["babel"].translation_directories = dirs
     return registry
 
 

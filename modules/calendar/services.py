@@ -457,7 +457,8 @@ def _set_status(event: Event, new: str, by, version: int | None) -> None:
     """planned -> done | cancelled, with a conditional UPDATE so two clicks make one."""
     _check_version(event, version)
     if event.status != "planned":
-        raise Conflict(_("This event is already %(status)s.", status=_(event.status)))
+        status = {"done": _("done"), "cancelled": _("cancelled")}.get(event.status, event.status)
+        raise Conflict(_("This event is already %(status)s.", status=status))
     table = Event.__table__
     result = db.session.execute(
         sa.update(table).where(table.c.id == event.id, table.c.status == "planned")

@@ -22,10 +22,15 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 PLACEHOLDER = re.compile(r"%(?:\((\w+)\))?[-#0 +]*\d*(?:\.\d+)?[sdifr%]")
 
 
+def all_packages() -> list[Path]:
+    """The core and every module (a folder of ``modules/`` with an ``__init__.py``)."""
+    return [ROOT / "core"] + sorted(p for p in (ROOT / "modules").glob("*/")
+                                    if (p / "__init__.py").is_file())
+
+
 def packages() -> list[Path]:
     """The core and every module that ships a French catalogue."""
-    found = [ROOT / "core"] + sorted((ROOT / "modules").glob("*/"))
-    return [p for p in found if (p / "translations/fr/LC_MESSAGES/messages.po").is_file()]
+    return [p for p in all_packages() if po_path(p).is_file()]
 
 
 def po_path(package: Path) -> Path:
@@ -37,16 +42,16 @@ def read_catalogue(package: Path):
         return read_po(f, locale="fr")
 
 
-def extracted(package: Path) -> dict[str, set[str]]:
-    """msgid -> files, as ``make messages`` extracts them."""
+def extracted(package: Path) -> dict[tuple[str, str | None], set[str]]:
+    """(msgid, context) -> files, as ``make messages`` extracts them."""
     with (ROOT / "babel.cfg").open() as f:
         method_map, options_map = parse_mapping_cfg(f, str(ROOT / "babel.cfg"))
-    found: dict[str, set[str]] = {}
-    for filename, _lineno, message, _comments, _context in extract_from_dir(
+    found: dict[tuple[str, str | None], set[str]] = {}
+    for filename, _lineno, message, _comments, context in extract_from_dir(
             str(package), method_map, options_map, keywords=KEYWORDS, strip_comment_tags=True):
         msgid = message[0] if isinstance(message, tuple) else message
         if msgid:
-            found.setdefault(msgid, set()).add(f"{package.name}/{filename}")
+            found.setdefault((msgid, context), set()).add(f"{package.name}/{filename}")
     return found
 
 
@@ -71,29 +76,60 @@ def _compiled():
 
 
 PACKAGES = packages()
+ALL_PACKAGES = all_packages()
 
 
 def test_core_has_a_french_catalogue():
     assert ROOT / "core" in PACKAGES
 
 
-@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
+def _label(msgid: str, context: str | None) -> str:
+    return f"{msgid!r} (context {context!r})" if context else repr(msgid)
+
+
+@pytest.mark.parametrize("package", ALL_PACKAGES, ids=lambda p: p.name)
 def test_catalogue_is_complete(package):
+    """Every package with translatable strings ships a complete French catalogue."""
+    strings = extracted(package)
+    if not po_path(package).is_file():
+        assert not strings, (
+            f"{package.relative_to(ROOT)} has {len(strings)} translatable string(s) but no "
+            f"French catalogue ({po_path(package).relative_to(ROOT)}); run `make messages` "
+            "and translate them:\n"
+            + "\n".join(f"{_label(msgid, context)} ({', '.join(sorted(files))})"
+                         for (msgid, context), files in sorted(strings.items(), key=str)))
+        return
     catalogue = read_catalogue(package)
     problems = []
-    for msgid, files in sorted(extracted(package).items()):
-        message = catalogue.get(msgid)
+    for (msgid, context), files in sorted(strings.items(), key=str):
+        message = catalogue.get(msgid, context)
+        label = _label(msgid, context)
         if message is None:
-            problems.append(f"missing: {msgid!r} ({', '.join(sorted(files))})")
+            problems.append(f"missing: {label} ({', '.join(sorted(files))})")
             continue
-        strings = message.string if isinstance(message.string, tuple) else (message.string,)
-        if not all(strings):
-            problems.append(f"not translated: {msgid!r}")
+        texts = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(texts):
+            problems.append(f"not translated: {label}")
         if message.fuzzy:
-            problems.append(f"fuzzy: {msgid!r}")
+            problems.append(f"fuzzy: {label}")
     assert not problems, (
         f"{po_path(package).relative_to(ROOT)} lacks French for {len(problems)} string(s); "
         "run `make messages` and translate them:\n" + "\n".join(problems))
+
+
+def test_shared_strings_agree():
+    """The application merges every catalogue into one (a module's entry replaces the
+    core's), so a string several packages translate must get the same French in each;
+    when the meaning differs (noun and verb, genders), give one of them a pgettext context."""
+    seen: dict[tuple[str, str | None], dict[str, object]] = {}
+    for package in PACKAGES:
+        for message in read_catalogue(package):
+            if message.id and message.string:
+                msgid = message.id if isinstance(message.id, str) else message.id[0]
+                seen.setdefault((msgid, message.context), {})[package.name] = message.string
+    problems = [f"{_label(*key)}: {translations}" for key, translations in sorted(seen.items(), key=str)
+                if len({str(t) for t in translations.values()}) > 1]
+    assert not problems, "different French for the same string:\n" + "\n".join(problems)
 
 
 def _placeholders(text: str) -> list[str]:
@@ -226,3 +262,20 @@ def test_french_plural(app):
         assert ngettext("%(num)s record", "%(num)s records", 1) == "1 élément"
         assert ngettext("%(num)s record", "%(num)s records", 0) == "0 élément"
         assert ngettext("%(num)s record", "%(num)s records", 3) == "3 éléments"
+
+
+def test_module_pages_in_french(app, login, sales):
+    """The modules' catalogues are loaded too, not only the core's."""
+    from core.auth.services import update_user
+    from core.db import db
+
+    update_user(sales, locale="fr")
+    db.session.commit()
+    client = login(sales)
+    html = _html(client.get("/crm/leads"))
+    assert "Pistes" in html and "Nouvelle piste" in html and "New lead" not in html
+    html = _html(client.get("/calendar"))
+    assert "Nouvel événement" in html and 'data-locale="fr"' in html
+    assert "vendor/fullcalendar/locales/fr.global.min.js" in html
+    html = _html(client.get("/sales/orders"))
+    assert "Devis et commandes" in html and "Quotes and orders" not in html

@@ -68,11 +68,11 @@ def _refuse(lead: Lead, action: str):
     db.session.rollback()
     raise Conflict(_("A lead that is %(status)s cannot be %(action)s.",
                      status=_(STATUS_LABELS.get(lead.status, lead.status)).lower(),
-                     action=_ACTION_PAST.get(action, action)))
+                     action=_(_ACTION_PAST.get(action, action))))
 
 
-_ACTION_PAST = {"assign": "assigned", "start": "started", "convert": "converted", "lose": "lost",
-                "recycle": "recycled", "delete": "deleted"}
+_ACTION_PAST = {"assign": N_("assigned"), "start": N_("started"), "convert": N_("converted"),
+                "lose": N_("lost"), "recycle": N_("recycled"), "delete": N_("deleted")}
 
 
 def _check_allowed(lead: Lead, action: str) -> None:
