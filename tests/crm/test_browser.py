@@ -44,9 +44,11 @@ def test_lead_story(page, sales):
     page.click("#lead-actions >> text=Start")
     page.wait_for_selector("text=Work on this lead has started.")
     assert page.locator("#lead-status [aria-current=step]").inner_text() == "In progress"
-    # Log a call from the lead's events panel (the calendar module's modal form).
+    # Log a call from the lead's events panel (the calendar module's modal form). Wait for
+    # the page and htmx to settle first: a click during a swap lands on a detached button.
+    page.wait_for_load_state("networkidle")
     page.click("#panel-events >> text=Log a call")
-    page.wait_for_selector("#event-form #f-subject")
+    expect(page.locator("#event-form #f-subject")).to_be_visible(timeout=20000)
     page.fill("#f-subject", "Discovery call with Nina")
     page.fill("#f-description", "Needs 5 licences before March.")
     page.click("#event-form button[type=submit]")
