@@ -27,3 +27,13 @@ class Conflict(BusinessError):
     won (409)."""
 
     status = 409
+
+
+def check_version(record, version: int | None) -> None:
+    """Optimistic locking for edit forms and PATCH: ``version`` is the one the user read;
+    if the record changed since, refuse (409) rather than overwrite someone's work."""
+    if version is not None and version != record.version:
+        from flask_babel import gettext as _
+
+        raise Conflict(_("This record was changed by someone else since you opened it. "
+                         "Reload it to see their changes, then apply yours again."))

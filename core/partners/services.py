@@ -9,7 +9,7 @@ from core import timeline
 from core.access import require, require_model
 from core.auth.models import User
 from core.db import db
-from core.errors import Conflict, ValidationError
+from core.errors import ValidationError, check_version
 from core.partners.models import Contact, Partner
 from core.plugins import call_each
 from core.timeline import N_
@@ -54,12 +54,6 @@ def _readable(changes: dict) -> dict:
     return changes
 
 
-def _check_version(record, version: int | None) -> None:
-    if version is not None and version != record.version:
-        raise Conflict(_("This record was changed by someone else since you opened it. "
-                         "Reload it to see their changes, then apply yours again."))
-
-
 def create_partner(values: dict, *, by: User, commit: bool = True) -> Partner:
     require_model(by, "create", Partner)
     values = {k: v for k, v in values.items() if k in PARTNER_FIELDS}
@@ -80,7 +74,7 @@ def create_partner(values: dict, *, by: User, commit: bool = True) -> Partner:
 
 def update_partner(partner: Partner, values: dict, *, by: User, version: int | None = None) -> Partner:
     require(by, "update", partner)
-    _check_version(partner, version)
+    check_version(partner, version)
     values = {k: v for k, v in values.items() if k in PARTNER_FIELDS and k != "partner_type"}
     if "salesperson_id" in values:
         if not by.is_manager and values["salesperson_id"] != partner.salesperson_id:
@@ -138,7 +132,7 @@ def create_contact(values: dict, *, by: User, commit: bool = True) -> Contact:
 
 def update_contact(contact: Contact, values: dict, *, by: User, version: int | None = None) -> Contact:
     require(by, "update", contact)
-    _check_version(contact, version)
+    check_version(contact, version)
     values = {k: v for k, v in values.items() if k in CONTACT_FIELDS}
     if ("partner_id" in values and values["partner_id"] != contact.partner_id
             and db.session.get(Partner, values["partner_id"] or 0) is None):

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from core import access, timeline
 from core.auth.models import User
 from core.db import db, utcnow
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, ValidationError, check_version
 from core.partners.models import Contact, Partner
 from core.records import linkable_types
 from core.timeline import N_
@@ -374,16 +374,10 @@ def create_event(values: dict, *, by, done: bool = False, commit: bool = True) -
     return event
 
 
-def _check_version(event: Event, version: int | None) -> None:
-    if version is not None and version != event.version:
-        raise Conflict(_("This event was changed by someone else since you opened it. "
-                         "Reload it to see their changes, then apply yours again."))
-
-
 def update_event(event: Event, values: dict, *, by, version: int | None = None, commit: bool = True) -> Event:
     """Change an event; its reminders are rewritten in the same transaction."""
     access.require(by, "update", event)
-    _check_version(event, version)
+    check_version(event, version)
     values = dict(values)
     values.pop("version", None)
     if "start" in values or "end" in values or "all_day" in values:
@@ -455,7 +449,7 @@ def move_event(event: Event, start: datetime, end: datetime | None, *, by, all_d
 
 def _set_status(event: Event, new: str, by, version: int | None) -> None:
     """planned -> done | cancelled, with a conditional UPDATE so two clicks make one."""
-    _check_version(event, version)
+    check_version(event, version)
     if event.status != "planned":
         status = {"done": _("done"), "cancelled": _("cancelled")}.get(event.status, event.status)
         raise Conflict(_("This event is already %(status)s.", status=status))

@@ -17,7 +17,7 @@ from core import timeline
 from core.access import require, require_model
 from core.auth.models import User
 from core.db import db, utcnow
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, ValidationError, check_version
 from core.models import next_in_sequence
 from core.partners.models import Partner
 from core.partners.services import promote
@@ -257,17 +257,11 @@ def _check_draft(order: SaleOrder) -> None:
                          name=order.display_name, status=status_label(order.status)))
 
 
-def _check_version(order: SaleOrder, version: int | None) -> None:
-    if version is not None and version != order.version:
-        raise Conflict(_("This order was changed by someone else since you opened it. "
-                         "Reload it to see their changes, then apply yours again."))
-
-
 def replace_lines(order: SaleOrder, lines: list[dict], *, by: User, version: int | None = None,
                   commit: bool = True) -> SaleOrder:
     require(by, "update", order)
     _check_draft(order)
-    _check_version(order, version)
+    check_version(order, version)
     built = _build_lines(lines)
     order.lines = built
     recompute(order)
@@ -411,7 +405,7 @@ def update_order(order: SaleOrder, values: dict, lines: list[dict] | None = None
                  version: int | None = None) -> SaleOrder:
     require(by, "update", order)
     _check_draft(order)
-    _check_version(order, version)
+    check_version(order, version)
     clean = _check_order_values(values, by, order)
     for key in ("origin_type", "origin_id", "prospect_type", "prospect_id"):
         clean.pop(key, None)  # set at creation only

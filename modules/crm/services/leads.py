@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from core import access, timeline
 from core.auth.models import User
 from core.db import db, utcnow
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, ValidationError, check_version
 from core.partners.models import Partner
 from core.partners.services import email_domain
 from core.plugins import call_each
@@ -180,9 +180,7 @@ def create_lead(values: dict, *, by: User | None, commit: bool = True,
 def update_lead(lead: Lead, values: dict, *, by: User, version: int | None = None) -> Lead:
     """Edit a lead's fields (not its status, nor its assignee: those are actions)."""
     access.require(by, "update", lead)
-    if version is not None and version != lead.version:
-        raise Conflict(_("This lead was changed by someone else since you opened it. "
-                         "Reload it to see their changes, then apply yours again."))
+    check_version(lead, version)
     if lead.status == "converted":
         raise Conflict(_("A converted lead cannot be edited: edit its partner and contact."))
     values = {k: v for k, v in values.items() if k in LEAD_FIELDS and k != "assigned_to"}

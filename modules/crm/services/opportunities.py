@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from core import access, timeline
 from core.auth.models import User
 from core.db import db, utcnow
-from core.errors import Conflict, ValidationError
+from core.errors import Conflict, ValidationError, check_version
 from core.partners.models import Contact, Partner
 from core.plugins import call_each
 from core.timeline import N_
@@ -117,8 +117,7 @@ def update_opportunity(opp: Opportunity, values: dict, *, by: User,
                        version: int | None = None) -> Opportunity:
     """Edit fields; a stage change goes through :func:`move` (same rules as the kanban)."""
     access.require(by, "update", opp)
-    if version is not None and version != opp.version:
-        raise Conflict(_("This opportunity was changed by someone else since you opened it."))
+    check_version(opp, version)
     values = {k: v for k, v in values.items() if k in OPPORTUNITY_FIELDS}
     if "assigned_to" in values and values["assigned_to"] != opp.assigned_to \
             and not access.can(by, "assign", opp):
