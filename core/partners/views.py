@@ -17,7 +17,7 @@ from core.partners.models import Contact, Partner
 from core.partners.schemas import ContactIn, PartnerIn
 from core.plugins import call_each, flatten
 from core.validation import validate_form
-from core.web import int_arg, paginate, render, search_pattern, sort_clause
+from core.web import int_arg, int_or_none, paginate, render, search_pattern, sort_clause
 
 bp = Blueprint("partners", __name__)
 
@@ -162,11 +162,6 @@ def edit_partner(partner_id: int):
                   users=_users()), 422 if errors else 200
 
 
-def int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @bp.post("/partners/<int:partner_id>/promote")

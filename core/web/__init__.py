@@ -97,3 +97,12 @@ def search_pattern(q: str) -> str:
     q = "".join(c for c in q if c >= " " or c == "\t")
     escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def int_or_none(value) -> int | None:
+    """A positive id-sized integer from a form or query value, else None."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**31 else None

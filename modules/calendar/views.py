@@ -22,7 +22,7 @@ from core.extensions import is_htmx
 from core.notifications import channels
 from core.partners.models import Contact, Partner
 from core.records import linkable_types
-from core.web import render
+from core.web import int_or_none, render
 from modules.calendar import feed, services
 from modules.calendar.models import EVENT_TYPES, Event
 
@@ -72,16 +72,10 @@ def _parse_local(value: str | None, field: str, errors: dict, all_day: bool = Fa
     return parsed
 
 
-def _int(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**31 else None
 
 
 def _ints(values) -> list[int]:
-    return [n for n in (_int(v) for v in values) if n is not None]
+    return [n for n in (int_or_none(v) for v in values) if n is not None]
 
 
 def _users():
@@ -93,7 +87,7 @@ def _users():
 @bp.get("/calendar")
 def calendar_page():
     who = request.args.get("who", "me")
-    if who not in ("me", "team") and _int(who) is None:
+    if who not in ("me", "team") and int_or_none(who) is None:
         who = "me"
     return render("calendar/calendar.html", who=who, users=_users())
 
@@ -118,7 +112,7 @@ def events_json():
     if who == "me":
         stmt = services.involving(stmt, current_user.id)
     elif who != "team":
-        user_id = _int(who)
+        user_id = int_or_none(who)
         if user_id is None:
             abort(422)
         stmt = services.involving(stmt, user_id)
@@ -219,8 +213,8 @@ def _form_values(form, errors: dict) -> dict:
         "all_day": all_day,
         "location": form.get("location", "").strip()[:200] or None,
         "description": form.get("description", "").strip()[:20000] or None,
-        "partner_id": _int(form.get("partner_id")),
-        "contact_id": _int(form.get("contact_id")),
+        "partner_id": int_or_none(form.get("partner_id")),
+        "contact_id": int_or_none(form.get("contact_id")),
         "attendee_user_ids": _ints(form.getlist("attendee_user_ids")),
         "attendee_contact_ids": _ints(form.getlist("attendee_contact_ids")),
     }
@@ -233,15 +227,15 @@ def _form_values(form, errors: dict) -> dict:
     if values["start"] is None and "start" not in errors:
         errors["start"] = [_("This field is required.")]
     if form.get("organizer_id") and current_user.is_manager:
-        values["organizer_id"] = _int(form.get("organizer_id"))
-    related_type, related_id = form.get("related_type"), _int(form.get("related_id"))
+        values["organizer_id"] = int_or_none(form.get("organizer_id"))
+    related_type, related_id = form.get("related_type"), int_or_none(form.get("related_id"))
     if related_type and related_id:
         values["related"] = {"type": related_type, "id": related_id}
     return values
 
 
 def _form_context(event: Event | None, values: dict, errors: dict, rows: list[dict]) -> dict:
-    partner_id = _int(values.get("partner_id"))
+    partner_id = int_or_none(values.get("partner_id"))
     partner = db.session.get(Partner, partner_id) if partner_id else None
     partners = db.session.scalars(
         access.visible(sa.select(Partner), Partner, current_user).order_by(Partner.name_search).limit(500)).all()
@@ -252,7 +246,7 @@ def _form_context(event: Event | None, values: dict, errors: dict, rows: list[di
         linkable = linkable_types().get(values["related_type"])
         record = None
         if linkable is not None:
-            record = db.session.get(linkable.model, _int(values["related_id"]) or 0)
+            record = db.session.get(linkable.model, int_or_none(values["related_id"]) or 0)
         if record is not None and access.sees(current_user, record):
             related = {"label": linkable.label, "title": linkable.title(record)}
     return {"event": event, "values": values, "errors": errors, "rows": rows or [],
@@ -308,14 +302,14 @@ def new_event():
     if done and not args.get("start"):
         end = utcnow().replace(second=0, microsecond=0)
         start = end - timedelta(minutes=15)
-    partner_id, contact_id = _int(args.get("partner_id")), _int(args.get("contact_id"))
+    partner_id, contact_id = int_or_none(args.get("partner_id")), int_or_none(args.get("contact_id"))
     if contact_id and not partner_id:
         contact = db.session.get(Contact, contact_id)
         partner_id = contact.partner_id if contact else None
     values = {
         "type": event_type, "start": _local_input(start, all_day), "end": _local_input(end, all_day),
         "all_day": all_day, "partner_id": partner_id, "contact_id": contact_id, "done": "1" if done else "",
-        "related_type": args.get("related_type", "")[:40], "related_id": _int(args.get("related_id")) or "",
+        "related_type": args.get("related_type", "")[:40], "related_id": int_or_none(args.get("related_id")) or "",
         "attendee_user_ids": [], "attendee_contact_ids": [contact_id] if contact_id else [],
         "subject": {"call": _("Call"), "meeting": _("Meeting")}.get(event_type, "") if done else "",
     }
@@ -326,7 +320,7 @@ def new_event():
 @bp.get("/calendar/events/contacts")
 def contact_options():
     """The contact pickers for the chosen partner (HTMX)."""
-    partner_id = _int(request.args.get("partner_id"))
+    partner_id = int_or_none(request.args.get("partner_id"))
     partner = db.session.get(Partner, partner_id) if partner_id else None
     values = {"contact_id": None, "attendee_contact_ids": []}
     return render("calendar/_contact_fields.html", contacts=partner.contacts if partner else [],
@@ -351,7 +345,7 @@ def edit_event(event_id: int):
             if "related" not in values:
                 values["related"] = None
             try:
-                services.update_event(event, values, by=current_user, version=_int(request.form.get("version")))
+                services.update_event(event, values, by=current_user, version=int_or_none(request.form.get("version")))
             except BusinessError as exc:
                 db.session.rollback()
                 errors = _map_errors(exc.errors or {"form": [exc.message]}, origin)
@@ -411,7 +405,7 @@ def offset_label(minutes: int) -> str:
 def _action(event_id: int, action: str, fn, message: str):
     event = _load(event_id, action)
     try:
-        fn(event, by=current_user, version=_int(request.form.get("version")))
+        fn(event, by=current_user, version=int_or_none(request.form.get("version")))
     except BusinessError as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -20,7 +20,7 @@ from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
-from core.web import Panel, int_arg, paginate, render, search_pattern, sort_clause
+from core.web import Panel, int_arg, int_or_none, paginate, render, search_pattern, sort_clause
 from modules.sales import services
 from modules.sales.models import ORDER_STATUSES, Product, SaleOrder, SaleOrderLine
 from modules.sales.schemas import LineIn, OrderIn, OrderPatch, ProductIn
@@ -49,12 +49,6 @@ def _search_text() -> str:
     return request.args.get("q", "").replace("\x00", "").strip()[:100]
 
 
-def _int(value) -> int | None:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number < 2**31 else None
 
 
 # --- products -----------------------------------------------------------------------
@@ -95,7 +89,7 @@ def _product_form(product: Product | None):
                     product = services.create_product(data.model_dump(), by=current_user)
                 else:
                     services.update_product(product, data.model_dump(), by=current_user,
-                                            version=_int(request.form.get("version")))
+                                            version=int_or_none(request.form.get("version")))
             except ValidationError as exc:
                 errors = exc.errors
             except Conflict as exc:
@@ -152,7 +146,7 @@ def list_orders():
         stmt = stmt.where(SaleOrder.status.in_(("confirmed", "completed")))
     if salesperson == "me":
         stmt = stmt.where(SaleOrder.assigned_to == current_user.id)
-    elif _int(salesperson):
+    elif int_or_none(salesperson):
         stmt = stmt.where(SaleOrder.assigned_to == int(salesperson))
     stmt = stmt.options(joinedload(SaleOrder.partner), joinedload(SaleOrder.salesperson))
     page = paginate(stmt.order_by(order, SaleOrder.id.desc()), int_arg("page", 1), 25)
@@ -187,11 +181,11 @@ def partner_options():
 def new_order():
     access.require_model(current_user, "create", SaleOrder)
     origin_type = (request.values.get("origin_type") or "").strip()[:40] or None
-    origin_id = _int(request.values.get("origin_id"))
+    origin_id = int_or_none(request.values.get("origin_id"))
     values: dict = {"assigned_to": current_user.id,
                     "currency": current_app.config.get("DEFAULT_CURRENCY", "EUR"),
                     "valid_until": (utcnow() + timedelta(days=30)).date().isoformat(),
-                    "partner_id": _int(request.args.get("partner_id"))}
+                    "partner_id": int_or_none(request.args.get("partner_id"))}
     origin = None
     if origin_type:
         prefill = services.prefill(origin_type, origin_id, current_user) if origin_id else None
@@ -227,7 +221,7 @@ def new_order():
         values.update(form_values)
     return render("sales/order_form.html", order=None, values=values, errors=errors, origin=origin,
                   origin_type=origin_type, origin_id=origin_id, prospect=prospect,
-                  partners=_partner_options(_int(values.get("partner_id"))),
+                  partners=_partner_options(int_or_none(values.get("partner_id"))),
                   users=_users()), 422 if errors else 200
 
 
@@ -252,7 +246,7 @@ def edit_order(order_id: int):
                 payload.pop("assigned_to", None)
             try:
                 services.update_order(order, payload, by=current_user,
-                                      version=_int(request.form.get("version")))
+                                      version=int_or_none(request.form.get("version")))
             except ValidationError as exc:
                 errors = exc.errors
             except Conflict as exc:
@@ -263,7 +257,7 @@ def edit_order(order_id: int):
         status = status if status != 200 else 422
     return render("sales/order_form.html", order=order, values=values, errors=errors, origin=None,
                   origin_type=None, origin_id=None, prospect=None,
-                  partners=_partner_options(_int(values.get("partner_id"))),
+                  partners=_partner_options(int_or_none(values.get("partner_id"))),
                   users=_users()), status
 
 
@@ -324,7 +318,7 @@ def line_form(order_id: int):
     """The add-line form, pre-filled from a picked product (the product search)."""
     order = _load(order_id, "update")
     product = None
-    product_id = _int(request.args.get("product_id"))
+    product_id = int_or_none(request.args.get("product_id"))
     if product_id:
         product = db.session.get(Product, product_id)
         if product is not None and not product.active:
@@ -342,7 +336,7 @@ def line_form(order_id: int):
 def search_products():
     """Products matching ``q`` for the add-line form (HTMX)."""
     q = _search_text()
-    order_id = _int(request.args.get("order_id"))
+    order_id = int_or_none(request.args.get("order_id"))
     if order_id is None:
         abort(400)
     stmt = access.visible(sa.select(Product), Product, current_user).where(Product.active.is_(True))

@@ -42,13 +42,6 @@ def close_modal(redirect_to: str | None = None):
     return response
 
 
-def int_or_none(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 from modules.crm.views import (  # noqa: E402,F401
     dashboard,
     imports,  # noqa: E402,F401

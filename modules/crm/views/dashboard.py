@@ -8,10 +8,10 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.web import render
+from core.web import int_or_none, render
 from modules.crm.services import dashboard
 from modules.crm.services.leads import STATUS_LABELS
-from modules.crm.views import bp, int_or_none, users
+from modules.crm.views import bp, users
 
 PERIODS = (3, 6, 12)
 

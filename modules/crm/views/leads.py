@@ -15,11 +15,11 @@ from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
-from core.web import int_arg, paginate, render, search_pattern, sort_clause
+from core.web import int_arg, int_or_none, paginate, render, search_pattern, sort_clause
 from modules.crm.models import Lead, LeadSource, LostReason
 from modules.crm.schemas import LeadIn, LeadPatch, OpportunityValues
 from modules.crm.services import duplicates, leads, lists
-from modules.crm.views import bp, close_modal, int_or_none, panels_for, users
+from modules.crm.views import bp, close_modal, panels_for, users
 
 LEAD_SORTS = {"name": Lead.name_search, "company": Lead.company_key, "status": Lead.status,
               "source": Lead.source_id, "assignee": Lead.assigned_to, "city": Lead.city,

@@ -16,11 +16,11 @@ from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
-from core.web import int_arg, paginate, render, sort_clause
+from core.web import int_arg, int_or_none, paginate, render, sort_clause
 from modules.crm.models import Lead, LostReason, Opportunity
 from modules.crm.schemas import OpportunityIn, OpportunityPatch
 from modules.crm.services import lists, opportunities
-from modules.crm.views import bp, close_modal, int_or_none, panels_for, users
+from modules.crm.views import bp, close_modal, panels_for, users
 
 OPP_SORTS = {"name": Opportunity.name_search, "stage": Opportunity.stage_id,
              "amount": Opportunity.amount, "probability": Opportunity.probability,
