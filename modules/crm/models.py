@@ -75,7 +75,7 @@ class Lead(TimestampMixin, db.Model):
     description: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="new")
     assigned_to: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("core_user.id", ondelete="SET NULL"), index=True)
+        sa.ForeignKey("core_user.id", ondelete="SET NULL"))  # ix_crm_lead_assignee_status_source
     lost_reason_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("crm_lost_reason.id", ondelete="RESTRICT"), index=True)
     lost_note: Mapped[str | None] = mapped_column(sa.String(2000))
@@ -111,6 +111,9 @@ class Lead(TimestampMixin, db.Model):
         sa.Index("ix_crm_lead_city", "city"),
         # the list filtered by status and source (and sorted by name) without a sort of all rows
         sa.Index("ix_crm_lead_status_source", "status", "source_id", "name_search"),
+        # A salesperson's visible leads (theirs and the unassigned) counted by status and
+        # source from the index alone (the dashboard, the home panel).
+        sa.Index("ix_crm_lead_assignee_status_source", "assigned_to", "status", "source_id"),
     )
 
     @property
