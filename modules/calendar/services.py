@@ -74,6 +74,19 @@ def can(user, action: str, event: Event | None) -> bool:
     return event.organizer_id == user.id or any(u.id == user.id for u in event.attendee_users)
 
 
+def updatable_ids(user, events) -> set[int]:
+    """The ids of ``events`` that ``user`` may update (``can(user, "update", e)`` for each),
+    with one query whatever their number: the calendar feed marks hundreds of them."""
+    if user.is_manager:
+        return {e.id for e in events}
+    ids = {e.id for e in events if e.organizer_id == user.id}
+    others = [e.id for e in events if e.organizer_id != user.id]
+    if others:
+        ids.update(db.session.scalars(sa.select(event_user.c.event_id).where(
+            event_user.c.user_id == user.id, event_user.c.event_id.in_(others))))
+    return ids
+
+
 # --- validation --------------------------------------------------------------------------
 
 def _aware(value: Any, field: str) -> datetime:
