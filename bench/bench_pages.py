@@ -156,6 +156,8 @@ def pages(info, quick: bool) -> list[tuple[str, str, str, str]]:
                                 .order_by(Lead.id).limit(1))
     partner_id = db.session.scalar(sa.select(Partner.id).where(Partner.salesperson_id == info.salesperson_id)
                                    .order_by(Partner.id).limit(1))
+    rare = db.session.scalar(sa.select(Lead.email).where(Lead.email.is_not(None)).order_by(Lead.id.desc())
+                             .limit(1))  # one lead's email: a search that matches one row
     monday = (info.now - timedelta(days=info.now.weekday())).date()
     week = f"start={monday.isoformat()}&end={(monday + timedelta(days=7)).isoformat()}"
     filters = "status=in_progress&source=2&sort=-name"
@@ -163,6 +165,7 @@ def pages(info, quick: bool) -> list[tuple[str, str, str, str]]:
         ("lead list p1", "list", "/crm/leads", "/_bare/leads"),
         (f"lead list p{deep}", "list", f"/crm/leads?page={deep}", f"/_bare/leads?page={deep}"),
         ("lead list search", "list", "/crm/leads?q=dubois", "/_bare/leads?q=dubois"),
+        ("lead list search (one match)", "list", f"/crm/leads?q={rare}", f"/_bare/leads?q={rare}"),
         ("lead list filters", "list", f"/crm/leads?{filters}", f"/_bare/leads?{filters}"),
         ("lead detail", "detail", f"/crm/leads/{lead_id}", f"/_bare/leads/{lead_id}"),
         ("partner detail", "detail", f"/partners/{partner_id}", f"/_bare/partners/{partner_id}"),
