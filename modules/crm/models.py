@@ -205,6 +205,7 @@ class Opportunity(TimestampMixin, db.Model):
         sa.Index("ix_crm_opportunity_assignee_status", "assigned_to", "status", "stage_id",
                  "expected_close_date", "amount", "probability"),
         sa.Index("ix_crm_opportunity_amount", "amount"),
+        sa.Index("ix_crm_opportunity_probability", "probability"),  # a list sort
         sa.Index("ix_crm_opportunity_created_at", "created_at"),
     )
 
