@@ -131,3 +131,188 @@ def test_killed_worker_leaves_no_half_written_order(app, manager, gunicorn):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(SaleOrder).where(
         SaleOrder.status == "confirmed", SaleOrder.confirmed_at.is_(None))) == 0
     print(json.dumps({"orders": ORDERS, "workers_killed": len(killed), "requests_without_answer": lost}))
+
+
+# --- the scheduler killed in the middle of a reminder dispatch ------------------------
+
+REMINDERS = 4000  # 200 events x 20 reminders, all due, through the in-app notification
+
+
+def _scheduler(url: str, tmp_path: Path, name: str, mail_port: int = 1) -> tuple[subprocess.Popen, Path]:
+    """A real ``comptoir scheduler`` process on ``url`` (a reminder tick every second), its
+    output in ``tmp_path/name.log``."""
+    env = {**os.environ, "COMPTOIR_SQLALCHEMY_DATABASE_URI": url, "COMPTOIR_SECRET_KEY": "x" * 40,
+           "FLASK_DEBUG": "0", "COMPTOIR_INSTANCE_PATH": str(tmp_path), "COMPTOIR_MAIL_PORT": str(mail_port),
+           "COMPTOIR_MAIL_TIMEOUT": "30", "COMPTOIR_CALENDAR_REMINDER_INTERVAL": "1"}
+    log_path = tmp_path / f"{name}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("comptoir")), "scheduler"],
+                                env=env, stdout=log, stderr=subprocess.STDOUT)
+    return proc, log_path
+
+
+def _count_reminders(state: str) -> int:
+    from modules.calendar.models import Reminder
+
+    db.session.rollback()
+    return db.session.scalar(sa.select(sa.func.count(Reminder.id)).where(Reminder.state == state))
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.mark.slow
+def test_killed_scheduler_loses_and_repeats_no_reminder(app, sales, sales2, tmp_path):
+    """Runs on SQLite and on PostgreSQL (whichever the suite uses)."""
+    from datetime import timedelta
+
+    from core.db import utcnow
+    from core.notifications import Notification
+    from modules.calendar import services
+    from modules.calendar.models import Reminder
+
+    start = utcnow() + timedelta(minutes=2)
+    for i in range(REMINDERS // 20):
+        services.create_event({
+            "subject": f"Kill {i}", "start": start + timedelta(seconds=i),
+            "reminders": [{"offset_minutes": 10 + k, "channel": "notification"} for k in range(20)],
+        }, by=sales if i % 2 else sales2, commit=False)
+    db.session.commit()
+    assert _count_reminders("pending") == REMINDERS
+    url = db.engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
+
+    first, first_log = _scheduler(url, tmp_path, "killed")
+    try:
+        deadline = time.monotonic() + 40
+        sent = 0
+        while time.monotonic() < deadline and not 0 < sent < REMINDERS:
+            assert first.poll() is None, first_log.read_text()[-3000:]
+            sent = _count_reminders("sent")
+            time.sleep(0.005)
+        os.kill(first.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        first.wait(10)
+    finally:
+        _stop(first)
+    assert 0 < sent < REMINDERS, f"the kill missed the dispatch ({sent} sent)\n{first_log.read_text()[-3000:]}"
+    at_kill = {state: _count_reminders(state) for state in ("pending", "sending", "sent")}
+
+    second, second_log = _scheduler(url, tmp_path, "restarted")
+    try:
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and _count_reminders("sent") < REMINDERS:
+            assert second.poll() is None, second_log.read_text()[-3000:]
+            time.sleep(0.1)
+        recovered = time.monotonic() - killed_at
+        time.sleep(2)  # a couple more ticks: nothing may be delivered again
+    finally:
+        _stop(second)
+
+    db.session.rollback()
+    states = dict(db.session.execute(sa.select(Reminder.state, sa.func.count()).group_by(Reminder.state)).all())
+    assert states == {"sent": REMINDERS}, (states, second_log.read_text()[-3000:])
+    # Exactly one notification per reminder, to the reminder's recipient.
+    recipients = dict(db.session.execute(sa.select(Reminder.id, Reminder.user_id)).all())
+    delivered = db.session.execute(sa.select(Notification.key, Notification.user_id)).all()
+    assert len(delivered) == REMINDERS
+    assert sorted(delivered) == sorted((f"reminder:{rid}", uid) for rid, uid in recipients.items())
+    print(json.dumps({"database": db.engine.dialect.name, "reminders": REMINDERS, "sent_at_kill": sent,
+                      "states_after_kill": at_kill, "seconds_to_recover": round(recovered, 1)}))
+
+
+class _StallingInbox:
+    """An SMTP server that records every message and stalls before answering the
+    ``stall_at``-th one (the sender is killed while it waits) until ``release`` is set."""
+
+    def __init__(self, stall_at: int):
+        import threading
+
+        self.messages: list[str] = []
+        self.stall_at = stall_at
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's API
+        import asyncio
+        import email
+        import email.policy
+
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message["Message-ID"])
+        if len(self.messages) == self.stall_at:
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+        return "250 Message accepted for delivery"
+
+
+@pytest.mark.slow
+def test_killed_scheduler_sends_email_reminders_at_least_once(app, sales, tmp_path):
+    """Email is not transactional: a claim is committed (``sending``), the mail sent, then
+    the row marked ``sent``. A scheduler killed in between leaves its claims to a lease
+    (``STALE_AFTER``); when it expires they are sent again: nothing lost, and the message
+    whose fate was unknown is sent twice under the same Message-ID."""
+    from datetime import timedelta
+
+    from aiosmtpd.controller import Controller
+
+    from core.db import utcnow
+    from modules.calendar import services
+    from modules.calendar.jobs import STALE_AFTER
+    from modules.calendar.models import Reminder
+
+    count, stall_at = 10, 4
+    services.create_event({"subject": "Kill mail", "start": utcnow() + timedelta(minutes=2),
+                           "reminders": [{"offset_minutes": 10 + k, "channel": "email"} for k in range(count)]},
+                          by=sales)
+    ids = db.session.scalars(sa.select(Reminder.id)).all()
+    inbox = _StallingInbox(stall_at)
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    url = db.engine.url.render_as_string(hide_password=False).replace("postgresql+psycopg://", "postgresql://")
+    try:
+        first, first_log = _scheduler(url, tmp_path, "killed", mail_port=port)
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and len(inbox.messages) < stall_at:
+                assert first.poll() is None, first_log.read_text()[-3000:]
+                time.sleep(0.02)
+            os.kill(first.pid, signal.SIGKILL)
+            first.wait(10)
+        finally:
+            _stop(first)
+        assert len(inbox.messages) == stall_at, first_log.read_text()[-3000:]
+        at_kill = {state: _count_reminders(state) for state in ("pending", "sending", "sent")}
+        assert at_kill == {"pending": 0, "sending": count - stall_at + 1, "sent": stall_at - 1}
+        inbox.release.set()
+
+        second, second_log = _scheduler(url, tmp_path, "restarted", mail_port=port)
+        try:
+            time.sleep(2.5)  # two ticks: the dead scheduler's claims are still leased
+            assert _count_reminders("sending") == count - stall_at + 1
+            assert len(inbox.messages) == stall_at
+            db.session.execute(sa.update(Reminder).where(Reminder.state == "sending")
+                               .values(claimed_at=utcnow() - STALE_AFTER - timedelta(seconds=1)))
+            db.session.commit()  # the lease ran out
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and _count_reminders("sent") < count:
+                assert second.poll() is None, second_log.read_text()[-3000:]
+                time.sleep(0.1)
+            time.sleep(1.5)
+        finally:
+            _stop(second)
+    finally:
+        controller.stop()
+    assert _count_reminders("sent") == count, second_log.read_text()[-3000:]
+    expected = [f"<reminder-{rid}@comptoir>" for rid in ids]
+    assert set(inbox.messages) == set(expected)  # none lost
+    repeated = [mid for mid in expected if inbox.messages.count(mid) > 1]
+    assert len(inbox.messages) == count + 1 and len(repeated) == 1  # the one in flight, once more
+    print(json.dumps({"database": db.engine.dialect.name, "email_reminders": count,
+                      "states_after_kill": at_kill, "messages_received": len(inbox.messages)}))
