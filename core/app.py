@@ -6,6 +6,7 @@ import logging
 import os
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.routing import IntegerConverter
@@ -97,6 +98,19 @@ def _configure(app: Flask, config: dict) -> None:
 
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
+
+    @app.teardown_appcontext
+    def _close_session(_exc):
+        # Runs before Flask-SQLAlchemy's own teardown. Closing rolls back, which raises on
+        # a connection the database dropped (a restart): a raising teardown becomes the
+        # server's bare 500 after the response was made. The connection is invalidated
+        # (core.db marks a server shutdown as a disconnect); the session is forgotten.
+        try:
+            db.session.remove()
+        except sa.exc.DBAPIError as exc:
+            log.warning("closing the database session failed (%s); its connection is dropped",
+                        str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__)
+            db.session.remove()  # the failed close left no transaction: forget the session
     with app.app_context():
         configure_engine(db.engine)
     csrf.init_app(app)
@@ -209,7 +223,14 @@ def _register_request_hooks(app: Flask, registry) -> None:
     def _after(response):
         response.vary.add("HX-Request")
         if g.get("api_token_touched"):
-            db.session.commit()
+            try:
+                db.session.commit()
+            except (sa.exc.DBAPIError, sa.exc.TimeoutError) as exc:
+                from core.web.errors import database_unavailable, unavailable_response
+
+                if not database_unavailable(exc):
+                    raise
+                response = app.make_response(unavailable_response())
         headers = response.headers
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")

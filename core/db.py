@@ -106,7 +106,20 @@ sqlite_begin_mode: contextvars.ContextVar[str] = contextvars.ContextVar(
 )
 
 
+#: PostgreSQL errors that mean the server went away: admin_shutdown (a restart or
+#: ``pg_ctl stop -m fast``), crash_shutdown, cannot_connect_now (starting up).
+SERVER_GONE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
+
+
 def configure_engine(engine: sa.Engine) -> None:
+    if engine.dialect.name == "postgresql":
+        @sa.event.listens_for(engine, "handle_error")
+        def _server_gone(context):
+            # psycopg reports these before it marks the connection broken, so SQLAlchemy
+            # would keep the dead connection in its pool: tell it this is a disconnect.
+            sqlstate = getattr(context.original_exception, "sqlstate", None) or ""
+            if sqlstate in SERVER_GONE_SQLSTATES or sqlstate.startswith("08"):
+                context.is_disconnect = True
     if engine.dialect.name != "sqlite":
         return
 

@@ -199,6 +199,7 @@ class ModuleRegistry:
         self._active: frozenset[str] = frozenset()
         self._serial: str | None = None
         self._checked_at = 0.0
+        self._states_read = False  # the states were read from the database at least once
         self._lock = threading.RLock()
         self._callers: dict[str, pluggy.HookCaller] = {}
         self._impls: dict[str, list] = {}
@@ -301,9 +302,15 @@ class ModuleRegistry:
                     return
                 states = dict(db.session.execute(sa.select(CoreModule.name, CoreModule.state)).all())
             except sa.exc.DBAPIError:
-                # No schema yet (before `comptoir db upgrade`): built-ins only.
                 db.session.rollback()
+                if self._states_read:
+                    # The database is unreachable for a moment: keep what we knew (the
+                    # request then fails on its own query with a 503, not a 404).
+                    return
+                # No schema yet (before `comptoir db upgrade`): built-ins only.
                 serial, states = None, {m.name: ENABLED for m in self.loaded() if m.builtin}
+            else:
+                self._states_read = True
             self._serial = serial
             self._set_active(states)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from flask import render_template, request
+import sqlalchemy as sa
+from flask import g, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.orm.exc import StaleDataError
@@ -30,6 +32,36 @@ def _page_message(code: int) -> str:
         429: _("Too many attempts. Wait a minute, then try again."),
     }
     return messages.get(code, _("This request cannot be completed."))
+
+
+#: seconds a client is told to wait when the database is unreachable.
+RETRY_AFTER = 5
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The database is unreachable or restarting (not a bug in a query): the request may
+    succeed if retried. OperationalError covers refused and dropped connections, a server
+    starting up or shutting down, lock and statement timeouts; TimeoutError a full pool."""
+    if isinstance(exc, sa.exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, sa.exc.OperationalError | sa.exc.InterfaceError)
+    return isinstance(exc, sa.exc.TimeoutError)
+
+
+def unavailable_response():
+    """503 with Retry-After: problem+json for the API, a page that needs no database."""
+    from flask_login import AnonymousUserMixin
+
+    from core.api import problem
+
+    # Nothing below may query: the layout and the language choice would load the user.
+    g._login_user = AnonymousUserMixin()
+    with contextlib.suppress(Exception):  # the connection is gone; the pool replaces it
+        db.session.rollback()
+    detail = _("The database is unavailable for a moment. Try again in a few seconds.")
+    headers = {"Retry-After": str(RETRY_AFTER)}
+    if _wants_api():
+        return problem(503, "Service Unavailable", detail, headers=headers)
+    return render_template("errors/error.html", code=503, message=detail), 503, headers
 
 
 def register_error_handlers(app) -> None:
@@ -79,6 +111,15 @@ def register_error_handlers(app) -> None:
         response = render_template(template, code=code, message=_page_message(code))
         headers = {"Retry-After": str(exc.retry_after)} if getattr(exc, "retry_after", None) else {}
         return response, code, headers
+
+    @app.errorhandler(sa.exc.DBAPIError)
+    @app.errorhandler(sa.exc.TimeoutError)
+    def _database(exc):
+        if not database_unavailable(exc):
+            return _unexpected(exc)
+        reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, reason)
+        return unavailable_response()
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
