@@ -159,3 +159,11 @@ def test_scheduler_command_runs_until_sigterm(app, comptoir_db_url, tmp_path):
             proc.kill()
             proc.wait()
         proc.stdout.close()
+
+
+@pytest.mark.postgres
+def test_postgresql_connections_run_without_jit(app):
+    """JIT compilation costs a page's short queries more than it saves (the calendar feed:
+    40 of 87 ms): the engine turns it off on every connection."""
+    assert db.session.scalar(sa.text("SHOW jit")) == "off"
+    assert db.session.scalar(sa.text("SELECT 1")) == 1
