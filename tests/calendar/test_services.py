@@ -188,3 +188,34 @@ def test_access_condition(app, sales, sales2, manager, partner):
     assert access.sees(sales, own) and not access.sees(sales, private)
     assert {e.id for e in db.session.scalars(services.visible_events(manager))} >= {private.id}
     assert access.can(sales, "update", attended) and not access.can(sales, "update", of_my_partner)
+
+
+def test_overlapping_window_edges(sales):
+    """[start, end) of the window against each event's [start, end]: instants count when
+    strictly inside, an event touching the window's edge from outside does not, a long one
+    spanning it does (the PostgreSQL period index must agree with the plain comparison)."""
+    import sqlalchemy as sa
+
+    w_start, w_end = datetime(2027, 3, 1, tzinfo=UTC), datetime(2027, 3, 8, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    cases = {
+        "inside": (w_start + hour, w_start + 2 * hour, True),
+        "instant inside": (w_start + hour, w_start + hour, True),
+        "instant at the start": (w_start, w_start, False),
+        "instant at the end": (w_end, w_end, False),
+        "ends at the start": (w_start - hour, w_start, False),
+        "starts at the end": (w_end, w_end + hour, False),
+        "crosses the start": (w_start - hour, w_start + hour, True),
+        "crosses the end": (w_end - hour, w_end + hour, True),
+        "spans the window": (w_start - timedelta(days=30), w_end + timedelta(days=30), True),
+        "long before": (w_start - timedelta(days=60), w_start - timedelta(days=59), False),
+    }
+    ids = {}
+    for name, (start, end, _expected) in cases.items():
+        event = Event(type="meeting", subject=name, start=start, end=end, organizer_id=sales.id)
+        db.session.add(event)
+        db.session.flush()
+        ids[event.id] = name
+    db.session.commit()
+    found = set(db.session.scalars(services.overlapping(sa.select(Event.id), w_start, w_end)))
+    assert {ids[i] for i in found} == {name for name, (_s, _e, expected) in cases.items() if expected}
