@@ -8,10 +8,9 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.api import In, Out, Query, UtcDatetime
-from core.validation import Blank, Text
+from core.validation import Blank, Id, Text
 
 Opt = lambda t: Annotated[t | None, Blank]  # noqa: E731
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 EventType = Literal["call", "meeting", "event", "task"]
 
 
@@ -46,8 +45,8 @@ class EventIn(In):
     location: Opt(Text(200)) = None
     description: Opt(Text(20000)) = None
     organizer_id: Id | None = None
-    attendee_user_ids: list[int] = Field(default_factory=list, max_length=100)
-    attendee_contact_ids: list[int] = Field(default_factory=list, max_length=100)
+    attendee_user_ids: list[Id] = Field(default_factory=list, max_length=100)
+    attendee_contact_ids: list[Id] = Field(default_factory=list, max_length=100)
     partner_id: Id | None = None
     contact_id: Id | None = None
     related: RelatedIn | None = None
@@ -63,8 +62,8 @@ class EventPatch(In):
     location: Opt(Text(200)) = None
     description: Opt(Text(20000)) = None
     organizer_id: Id | None = None
-    attendee_user_ids: list[int] | None = Field(None, max_length=100)
-    attendee_contact_ids: list[int] | None = Field(None, max_length=100)
+    attendee_user_ids: list[Id] | None = Field(None, max_length=100)
+    attendee_contact_ids: list[Id] | None = Field(None, max_length=100)
     partner_id: Id | None = None
     contact_id: Id | None = None
     related: RelatedIn | None = None
@@ -78,7 +77,7 @@ class EventQuery(Query):
     q: str | None = Field(None, max_length=200)
     start: datetime | None = None
     end: datetime | None = None
-    user_id: str | None = Field(None, max_length=12, description="A user id, or 'me'")
+    user_id: Literal["me"] | Id | None = Field(None, description="A user id, or 'me'")
     partner_id: Id | None = None
     contact_id: Id | None = None
     related_type: str | None = Field(None, max_length=40)

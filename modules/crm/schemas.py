@@ -9,10 +9,9 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from core.api import In, ListQuery, MoneyStr, Out, Query, UtcDatetime
-from core.validation import Blank, Country, Email, Phone, Text, Url
+from core.validation import Blank, Country, Email, Id, Phone, Text, Url
 
 Opt = lambda t: Annotated[t | None, Blank]  # noqa: E731
-Id = Annotated[int, Field(ge=1, le=2**31)]
 LeadStatus = Literal["new", "assigned", "in_progress", "converted", "lost"]
 
 
@@ -74,7 +73,7 @@ class LeadOut(Out):
 
 class LeadQuery(ListQuery):
     status: LeadStatus | None = None
-    assigned_to: str | None = Field(None, pattern=r"^(me|none|\d{1,10})$")
+    assigned_to: Literal["me", "none"] | Id | None = None
     source: str | None = Field(None, max_length=100)
     sort: str | None = Field(None, pattern=r"^-?(name|company|status|created|updated|city)$")
 
@@ -156,10 +155,10 @@ class OpportunityOut(Out):
 
 class OpportunityQuery(ListQuery):
     status: Literal["open", "won", "lost"] | None = None
-    stage_id: int | None = Field(None, ge=1)
-    assigned_to: str | None = Field(None, pattern=r"^(me|\d{1,10})$")
-    partner_id: int | None = Field(None, ge=1)
-    lead_id: int | None = Field(None, ge=1)
+    stage_id: Id | None = None
+    assigned_to: Literal["me"] | Id | None = None
+    partner_id: Id | None = None
+    lead_id: Id | None = None
     close_from: date | None = None
     close_to: date | None = None
 
@@ -178,7 +177,7 @@ class ConvertOut(Out):
 
 class ForecastQuery(Query):
     months: int = Field(12, ge=1, le=36)
-    assigned_to: str | None = Field(None, pattern=r"^(me|\d{1,10})$")
+    assigned_to: Literal["me"] | Id | None = None
 
 
 class ForecastItem(Out):

@@ -9,11 +9,10 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from core.api import In, ListQuery, MoneyStr, Out, UtcDatetime
-from core.validation import Blank, Text
+from core.validation import Blank, Id, Text
 
 Opt = lambda t: Annotated[t | None, Blank]  # noqa: E731
 Number = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=20)]
-Id = Annotated[int, Field(ge=1, le=2**31)]
 
 
 def _decimal_str(places: int):
