@@ -20,9 +20,36 @@ from pydantic import ValidationError as PydanticValidationError
 #: ``core.web.int_or_none`` use this one bound.
 MAX_ID = 2**31 - 1
 
+
+
+def _not_bool(value: Any) -> Any:
+    """JSON ``true`` is not the number 1 (pydantic's lax mode would take it for one)."""
+    if isinstance(value, bool):
+        raise ValueError("Input should be a valid integer, not a boolean")
+    return value
+
+
+def Int(ge: int | None = None, le: int | None = None):  # noqa: N802 - a type factory
+    """An integer of an API body or page form, within [ge, le]: a number, or digits from a
+    form; never a boolean. (The bounds come before the validator so that the OpenAPI
+    document shows them as ``minimum``/``maximum``.)"""
+    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_not_bool)]
+
+
+def _not_number(value: Any) -> Any:
+    """JSON ``0``/``1`` are not false/true (pydantic's lax mode would take them for ones);
+    a form's "on", "1" or "true" still are."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("Input should be a valid boolean, not a number")
+    return value
+
+
+#: A yes/no field of an API body or page form.
+Flag = Annotated[bool, BeforeValidator(_not_number)]
+
 #: Any record id in an API body, query or page form: a positive integer that fits the key
 #: column. The OpenAPI document shows the bounds; anything else is refused naming the field.
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Id = Int(1, MAX_ID)
 
 
 def N_(message: str) -> str:  # noqa: N802 - marks a message for translation at display time

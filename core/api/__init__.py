@@ -27,7 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializ
 from pydantic import ValidationError as PydanticValidationError
 
 from core.db import db, utcnow
-from core.validation import error_field
+from core.validation import MAX_ID, error_field
 
 PROBLEM_MIME = "application/problem+json"
 
@@ -324,7 +324,7 @@ def openapi_document() -> dict:
             }
             params = [
                 {"name": name, "in": "path", "required": True,
-                 "schema": {"type": "integer"} if conv == "int" else {"type": "string"}}
+                 "schema": PATH_ID_SCHEMA if conv == "int" else {"type": "string"}}
                 for conv, name in _path_params(op.rule)
             ]
             if op.query is not None:
@@ -378,6 +378,11 @@ def openapi_document() -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+#: ``<int:...>`` path parameters: what the URL converter (``core.app.BoundedInt``) can match
+#: and a key column can hold; any other number is a 404.
+PATH_ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def _query_schema(prop: dict) -> dict:
