@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from core.api import In, Out, UtcDatetime
-from core.validation import Blank, Country, Email, Id, Name, Phone, Text, Url
+from core.validation import Blank, Country, Email, Id, Int, Name, Phone, Text, Url
 
 Opt = lambda t: Annotated[t | None, Blank]  # noqa: E731
 
@@ -39,7 +39,7 @@ class PartnerPatch(In):
     country: Opt(Country) = None
     notes: Opt(Text(20000)) = None
     salesperson_id: Id | None = None
-    version: int | None = Field(None, ge=1, description="Optimistic lock: the version you read")
+    version: Int(1) | None = Field(None, description="Optimistic lock: the version you read")
 
 
 class PartnerOut(Out):
@@ -77,7 +77,7 @@ class ContactPatch(In):
     email: Opt(Email) = None
     phone: Opt(Phone) = None
     job_title: Opt(Text(120)) = None
-    version: int | None = Field(None, ge=1)
+    version: Int(1) | None = None
 
 
 class ContactOut(Out):

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.api import In, Out, Query, UtcDatetime
-from core.validation import Blank, Id, Text
+from core.validation import Blank, Flag, Id, Int, Text
 
 Opt = lambda t: Annotated[t | None, Blank]  # noqa: E731
 EventType = Literal["call", "meeting", "event", "task"]
@@ -17,7 +17,7 @@ EventType = Literal["call", "meeting", "event", "task"]
 class ReminderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    offset_minutes: int | None = Field(None, ge=0, le=366 * 24 * 60,
+    offset_minutes: Int(0, 366 * 24 * 60) | None = Field(None,
                                        description="Minutes before the start")
     remind_at: datetime | None = Field(None, description="An absolute time instead of an offset")
     channel: str = Field("notification", max_length=40)
@@ -41,7 +41,7 @@ class EventIn(In):
     subject: Text(200, 1)
     start: datetime
     end: datetime | None = None
-    all_day: bool = False
+    all_day: Flag = False
     location: Opt(Text(200)) = None
     description: Opt(Text(20000)) = None
     organizer_id: Id | None = None
@@ -58,7 +58,7 @@ class EventPatch(In):
     subject: Text(200, 1) | None = None
     start: datetime | None = None
     end: datetime | None = None
-    all_day: bool | None = None
+    all_day: Flag | None = None
     location: Opt(Text(200)) = None
     description: Opt(Text(20000)) = None
     organizer_id: Id | None = None
@@ -68,7 +68,7 @@ class EventPatch(In):
     contact_id: Id | None = None
     related: RelatedIn | None = None
     reminders: list[ReminderIn] | None = Field(None, max_length=20)
-    version: int | None = Field(None, ge=1, description="Optimistic lock: the version you read")
+    version: Int(1) | None = Field(None, description="Optimistic lock: the version you read")
 
 
 class EventQuery(Query):

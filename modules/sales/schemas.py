@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from core.api import In, ListQuery, MoneyStr, Out, UtcDatetime
-from core.validation import Blank, Id, Text
+from core.validation import Blank, Flag, Id, Int, Text
 
 Opt = lambda t: Annotated[t | None, Blank]  # noqa: E731
 Number = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=20)]
@@ -30,7 +30,7 @@ class ProductIn(In):
     name: Text(200, 1)
     unit_price: Number = Decimal("0")
     tax_rate: Number = Decimal("0")
-    active: bool = True
+    active: Flag = True
 
 
 class ProductPatch(In):
@@ -38,8 +38,8 @@ class ProductPatch(In):
     name: Text(200, 1) | None = None
     unit_price: Number | None = None
     tax_rate: Number | None = None
-    active: bool | None = None
-    version: int | None = Field(None, ge=1)
+    active: Flag | None = None
+    version: Int(1) | None = None
 
 
 class ProductOut(Out):
@@ -86,7 +86,7 @@ class OrderPatch(In):
     valid_until: date | None = None
     note: Opt(Text(20000)) = None
     lines: list[LineIn] | None = Field(None, max_length=200)
-    version: int | None = Field(None, ge=1)
+    version: Int(1) | None = None
 
 
 class LineOut(Out):
