@@ -122,7 +122,10 @@ def _product_values(values: dict, partial: bool) -> dict:
 def _check_code(code: str | None, product_id: int | None = None) -> None:
     if code is None:
         return
-    stmt = sa.select(Product.id).where(sa.func.lower(Product.code) == code.lower())
+    # The exact code too: SQLite's lower() folds ASCII only ("É1" stays "É1"), and a second
+    # "É1" would reach the unique index (a 500).
+    stmt = sa.select(Product.id).where(sa.or_(Product.code == code,
+                                              sa.func.lower(Product.code) == code.lower()))
     if product_id:
         stmt = stmt.where(Product.id != product_id)
     if db.session.scalar(stmt) is not None:
