@@ -7,6 +7,7 @@ and show each error under its field.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import phonenumbers
@@ -36,16 +37,23 @@ def Int(ge: int | None = None, le: int | None = None):  # noqa: N802 - a type fa
     return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_not_bool)]
 
 
-def _not_number(value: Any) -> Any:
-    """JSON ``0``/``1`` are not false/true (pydantic's lax mode would take them for ones);
-    a form's "on", "1" or "true" still are."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError("Input should be a valid boolean, not a number")
-    return value
+def _not_number(kind: str):
+    def check(value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(f"Input should be a valid {kind}, not a number")
+        return value
+
+    return check
 
 
-#: A yes/no field of an API body or page form.
-Flag = Annotated[bool, BeforeValidator(_not_number)]
+#: A yes/no field of an API body or page form: JSON ``0``/``1`` are not false/true
+#: (pydantic's lax mode would take them for ones); a form's "on", "1" or "true" still are.
+Flag = Annotated[bool, BeforeValidator(_not_number("boolean"))]
+#: A date of an API body or page form, "YYYY-MM-DD": a number is not a date (pydantic's
+#: lax mode reads it as a Unix time).
+Day = Annotated[date, BeforeValidator(_not_number("date"))]
+#: A date and time (ISO 8601), never a number.
+Moment = Annotated[datetime, BeforeValidator(_not_number("datetime"))]
 
 #: Any record id in an API body, query or page form: a positive integer that fits the key
 #: column. The OpenAPI document shows the bounds; anything else is refused naming the field.
