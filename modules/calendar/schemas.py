@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.api import In, Out, Query, UtcDatetime
-from core.validation import Blank, Flag, Id, Int, Text
+from core.validation import Blank, Flag, Id, Int, Moment, Text
 
 Opt = lambda t: Annotated[t | None, Blank]  # noqa: E731
 EventType = Literal["call", "meeting", "event", "task"]
@@ -19,7 +19,7 @@ class ReminderIn(BaseModel):
 
     offset_minutes: Int(0, 366 * 24 * 60) | None = Field(None,
                                        description="Minutes before the start")
-    remind_at: datetime | None = Field(None, description="An absolute time instead of an offset")
+    remind_at: Moment | None = Field(None, description="An absolute time instead of an offset")
     channel: str = Field("notification", max_length=40)
 
     @model_validator(mode="after")
@@ -39,8 +39,8 @@ class RelatedIn(BaseModel):
 class EventIn(In):
     type: EventType = "meeting"
     subject: Text(200, 1)
-    start: datetime
-    end: datetime | None = None
+    start: Moment
+    end: Moment | None = None
     all_day: Flag = False
     location: Opt(Text(200)) = None
     description: Opt(Text(20000)) = None
@@ -56,8 +56,8 @@ class EventIn(In):
 class EventPatch(In):
     type: EventType | None = None
     subject: Text(200, 1) | None = None
-    start: datetime | None = None
-    end: datetime | None = None
+    start: Moment | None = None
+    end: Moment | None = None
     all_day: Flag | None = None
     location: Opt(Text(200)) = None
     description: Opt(Text(20000)) = None

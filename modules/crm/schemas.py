@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from core.api import In, ListQuery, MoneyStr, Out, Query, UtcDatetime
-from core.validation import Blank, Country, Email, Flag, Id, Int, Phone, Text, Url
+from core.validation import Blank, Country, Day, Email, Flag, Id, Int, Phone, Text, Url
 
 Opt = lambda t: Annotated[t | None, Blank]  # noqa: E731
 LeadStatus = Literal["new", "assigned", "in_progress", "converted", "lost"]
@@ -90,7 +90,7 @@ class LoseIn(In):
 class OpportunityValues(In):
     name: Text(200, 1) | None = None
     amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
-    expected_close_date: date | None = None
+    expected_close_date: Day | None = None
     stage_id: Id | None = None
     probability: Int(0, 100) | None = None
     description: Opt(Text(20000)) = None
@@ -111,7 +111,7 @@ class OpportunityIn(In):
     amount: Decimal = Field(Decimal("0"), ge=0, max_digits=14, decimal_places=2)
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
     probability: Int(0, 100) | None = None
-    expected_close_date: date | None = None
+    expected_close_date: Day | None = None
     assigned_to: Id | None = None
     source: Opt(Text(100)) = None
     description: Opt(Text(20000)) = None
@@ -125,7 +125,7 @@ class OpportunityPatch(In):
     amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
     probability: Int(0, 100) | None = None
-    expected_close_date: date | None = None
+    expected_close_date: Day | None = None
     assigned_to: Id | None = None
     source: Opt(Text(100)) = None
     description: Opt(Text(20000)) = None

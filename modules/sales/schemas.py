@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from core.api import In, ListQuery, MoneyStr, Out, UtcDatetime
-from core.validation import Blank, Flag, Id, Int, Text
+from core.validation import Blank, Day, Flag, Id, Int, Text
 
 Opt = lambda t: Annotated[t | None, Blank]  # noqa: E731
 Number = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=20)]
@@ -74,7 +74,7 @@ class OrderIn(In):
     opportunity_id: Id | None = None
     assigned_to: Id | None = None
     currency: Opt(Text(3)) = None
-    valid_until: date | None = None
+    valid_until: Day | None = None
     note: Opt(Text(20000)) = None
     lines: list[LineIn] = Field(default_factory=list, max_length=200)
 
@@ -83,7 +83,7 @@ class OrderPatch(In):
     partner_id: Id | None = None
     assigned_to: Id | None = None
     currency: Opt(Text(3)) = None
-    valid_until: date | None = None
+    valid_until: Day | None = None
     note: Opt(Text(20000)) = None
     lines: list[LineIn] | None = Field(None, max_length=200)
     version: Int(1) | None = None
