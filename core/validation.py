@@ -22,7 +22,6 @@ from pydantic import ValidationError as PydanticValidationError
 MAX_ID = 2**31 - 1
 
 
-
 def _not_bool(value: Any) -> Any:
     """JSON ``true`` is not the number 1 (pydantic's lax mode would take it for one)."""
     if isinstance(value, bool):
