@@ -68,6 +68,18 @@ def visible(stmt: sa.Select, model: type, user) -> sa.Select:
     return stmt.where(rule.condition(user))
 
 
+def restricts(model: type, user) -> bool:
+    """Does ``visible`` filter the rows of ``model`` for ``user``? False when they see
+    every row (an admin, a rule without condition, a condition that is ``sa.true()``): a
+    query may then be shaped for the whole table."""
+    if user is None or not user.is_authenticated:
+        return True
+    if user.is_admin:
+        return False
+    rule = rule_for(model)
+    return rule.condition is not None and not isinstance(rule.condition(user), sa.sql.elements.True_)
+
+
 def sees(user, record) -> bool:
     if record is None or user is None or not user.is_authenticated:
         return False

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
+import sqlalchemy.ext.compiler
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -139,3 +140,28 @@ def transaction() -> Iterator[sa.orm.Session]:
 
 def is_postgres() -> bool:
     return db.engine.dialect.name == "postgresql"
+
+
+class unindexed(sa.sql.functions.FunctionElement):  # noqa: N801 - used like a function
+    """``column`` as an expression SQLite's planner will not serve from an index: a unary
+    ``+`` there (https://sqlite.org/optoverview.html#disqualifying_where_clause_terms_using_unary_),
+    the plain column elsewhere. For a GROUP BY whose column leads an index that does not
+    cover the WHERE clause: SQLite walks that index for its order and reads every row of
+    the table, where filtering through a covering index and grouping in a temporary
+    B-tree reads a fraction (the dashboard's lead counts: 100 ms -> 10 ms)."""
+
+    inherit_cache = True
+
+    def __init__(self, column):
+        super().__init__(column)
+        self.type = column.type
+
+
+@sa.ext.compiler.compiles(unindexed)
+def _unindexed(element, compiler, **kw):
+    return compiler.process(element.clauses, **kw)
+
+
+@sa.ext.compiler.compiles(unindexed, "sqlite")
+def _unindexed_sqlite(element, compiler, **kw):
+    return "+" + compiler.process(element.clauses, **kw)

@@ -6,8 +6,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo, available_timezones
 
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
 from flask import current_app, has_request_context, request
-from flask_babel import format_date, format_datetime, format_decimal, get_timezone
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_timezone
 from flask_babel import gettext as _gettext
 from flask_login import current_user
 
@@ -56,15 +58,20 @@ def fmt_datetime(value: datetime | None, fmt: str = "medium") -> str:
 
 
 def fmt_date(value: date | datetime | None, fmt: str = "medium") -> str:
-    return format_date(value, fmt) if value else ""
+    if not value:
+        return ""
+    if isinstance(value, datetime):  # Flask-Babel moves it to the user's time zone first
+        return format_date(value, fmt)
+    # A plain date has no time zone: Babel directly (a third of the cost; a kanban has
+    # hundreds of them).
+    return babel_dates.format_date(value, fmt, locale=get_locale())
 
 
 def fmt_money(value: Decimal | None, currency: str | None = None) -> str:
-    from flask_babel import format_currency
-
     if value is None:
         return ""
-    return format_currency(value, currency or current_app.config["DEFAULT_CURRENCY"])
+    return babel_numbers.format_currency(value, currency or current_app.config["DEFAULT_CURRENCY"],
+                                         locale=get_locale())
 
 
 def fmt_number(value) -> str:

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from core import search
 from core.db import db
 from core.migrate import VERSION_TABLE
 
@@ -11,6 +12,8 @@ prefix = config.attributes.get("include_prefix")  # `comptoir db revision MODULE
 
 
 def include_object(obj, name, type_, reflected, compare_to):
+    if search.is_search_object(name):  # made by the migrations themselves (core.search)
+        return False
     if not prefix:
         return True
     table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", "")

@@ -46,6 +46,10 @@ class Partner(TimestampMixin, db.Model):
         sa.CheckConstraint("partner_type IN ('prospect', 'customer')", name="partner_type"),
         sa.Index("ix_core_partner_type_name", "partner_type", "name_search"),
         sa.Index("ix_core_partner_email", "email"),
+        # The duplicate checks compare emails without case.
+        sa.Index("ix_core_partner_email_lower", sa.func.lower(email)),
+        sa.Index("ix_core_partner_city", "city"),  # list sorts
+        sa.Index("ix_core_partner_created_at", "created_at"),
     )
 
     def __str__(self) -> str:
@@ -73,6 +77,9 @@ class Contact(TimestampMixin, db.Model):
     partner: Mapped[Partner] = relationship(back_populates="contacts")
 
     __mapper_args__ = {"version_id_col": version}
+    # The duplicate checks (a lead's page, imports) compare emails without case.
+    __table_args__ = (sa.Index("ix_core_contact_email_lower", sa.func.lower(email)),
+                      sa.Index("ix_core_contact_created_at", "created_at"))  # list sort
 
     @property
     def name(self) -> str:

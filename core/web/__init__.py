@@ -13,6 +13,7 @@ from jinja2_fragments.flask import render_block
 
 from core.db import db
 from core.extensions import is_htmx
+from core.search import pattern as search_pattern  # noqa: F401 - part of this module's API
 from core.validation import MAX_ID
 
 
@@ -73,14 +74,19 @@ def int_arg(name: str, default: int, minimum: int = 1, maximum: int = 10**9) -> 
     return min(max(value, minimum), maximum)
 
 
-def paginate(stmt: sa.Select, page: int, per_page: int, *, count_stmt: sa.Select | None = None) -> Page:
-    """One query for the rows and one for the count, whatever the table size."""
+def paginate(stmt: sa.Select, page: int, per_page: int, *, count_stmt: sa.Select | None = None,
+             rows_stmt: Callable[[int], sa.Select] | None = None) -> Page:
+    """One query for the rows and one for the count, whatever the table size.
+    ``rows_stmt(total)``, if given, makes the rows' query knowing the count (a search
+    shapes it by the number of matches: ``core.search.contains``)."""
     if count_stmt is None:
         count_stmt = sa.select(sa.func.count()).select_from(
             stmt.order_by(None).with_only_columns(sa.literal_column("1"), maintain_column_froms=True)
             .subquery()
         )
     total = db.session.scalar(count_stmt) or 0
+    if rows_stmt is not None:
+        stmt = rows_stmt(total)
     items = db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)).unique().all()
     return Page(items=list(items), page=page, per_page=per_page, total=total)
 
@@ -91,13 +97,6 @@ def sort_clause(columns: dict[str, Any], requested: str | None, default: str):
     column = columns[key.lstrip("-")]
     order = column.desc() if key.startswith("-") else column.asc()
     return key, order
-
-
-def search_pattern(q: str) -> str:
-    # NUL cannot appear in PostgreSQL text (a 500 there): it is dropped, like other controls.
-    q = "".join(c for c in q if c >= " " or c == "\t")
-    escaped = q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def int_or_none(value) -> int | None:

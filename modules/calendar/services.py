@@ -45,10 +45,14 @@ def visible_condition(user) -> Any:
     ]
     for name, linkable in linkable_types().items():
         try:
-            records = access.visible(sa.select(linkable.model.id), linkable.model, user)
+            record = access.visible(sa.select(linkable.model.id), linkable.model, user)
         except LookupError:
             continue
-        conditions.append(sa.and_(Event.related_type == name, Event.related_id.in_(records)))
+        # A correlated EXISTS (a primary-key probe per event), not IN (visible ids): SQLite
+        # builds the whole IN list first, every unassigned lead included (100 ms at 100,000
+        # leads for a lead page's events panel).
+        conditions.append(sa.and_(Event.related_type == name, record.where(
+            linkable.model.id == Event.related_id).exists()))
     return sa.or_(*conditions)
 
 
@@ -69,6 +73,19 @@ def can(user, action: str, event: Event | None) -> bool:
     if event is None:
         return False
     return event.organizer_id == user.id or any(u.id == user.id for u in event.attendee_users)
+
+
+def updatable_ids(user, events) -> set[int]:
+    """The ids of ``events`` that ``user`` may update (``can(user, "update", e)`` for each),
+    with one query whatever their number: the calendar feed marks hundreds of them."""
+    if user.is_manager:
+        return {e.id for e in events}
+    ids = {e.id for e in events if e.organizer_id == user.id}
+    others = [e.id for e in events if e.organizer_id != user.id]
+    if others:
+        ids.update(db.session.scalars(sa.select(event_user.c.event_id).where(
+            event_user.c.user_id == user.id, event_user.c.event_id.in_(others))))
+    return ids
 
 
 # --- validation --------------------------------------------------------------------------

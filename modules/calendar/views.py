@@ -118,11 +118,13 @@ def events_json():
         stmt = services.involving(stmt, user_id)
     if request.args.get("cancelled") != "1":
         stmt = stmt.where(Event.status != "cancelled")
-    stmt = stmt.options(sa.orm.selectinload(Event.attendee_users), sa.orm.joinedload(Event.partner),
-                        sa.orm.joinedload(Event.organizer)).order_by(Event.start).limit(2000)
+    stmt = stmt.options(sa.orm.joinedload(Event.partner), sa.orm.joinedload(Event.organizer)
+                        ).order_by(Event.start).limit(2000)
+    events = db.session.scalars(stmt).unique().all()
+    updatable = services.updatable_ids(current_user, events)
     items = []
-    for event in db.session.scalars(stmt).unique():
-        editable = event.status == "planned" and services.can(current_user, "update", event)
+    for event in events:
+        editable = event.status == "planned" and event.id in updatable
         item = {
             "id": str(event.id),
             "title": event.subject if event.organizer_id == current_user.id or who == "me"

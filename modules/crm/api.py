@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import Response
 from flask_babel import gettext as _
 
-from core import access
+from core import access, search
 from core.api import ApiBlueprint, ApiError, ListQuery, api_user, page_of
 from core.db import db
 from core.partners.schemas import ContactOut, PartnerOut
@@ -56,22 +56,24 @@ def _user_filter(value: str | int | None, user) -> int | None:
                list_response=True)
 def list_leads(query: s.LeadQuery):
     user = api_user()
-    stmt = access.visible(sa.select(Lead), Lead, user).options(sa.orm.joinedload(Lead.source))
-    if query.q:
-        pattern = search_pattern(query.q)
-        stmt = stmt.where(sa.or_(Lead.name_search.like(pattern, escape="\\"),
-                                 Lead.email_lower.like(pattern, escape="\\")))
-    if query.status:
-        stmt = stmt.where(Lead.status == query.status)
-    if query.assigned_to == "none":
-        stmt = stmt.where(Lead.assigned_to.is_(None))
-    elif query.assigned_to:
-        stmt = stmt.where(Lead.assigned_to == _user_filter(query.assigned_to, user))
-    if query.source:
-        source = leads.resolve_source(query.source)
-        stmt = stmt.where(Lead.source_id == source)
-    _key, order = sort_clause(LEAD_SORTS, query.sort, "-created")
-    page = page_of(stmt.order_by(order, Lead.id.desc()), query)
+
+    def rows(total: int = 0):
+        stmt = access.visible(sa.select(Lead), Lead, user).options(sa.orm.joinedload(Lead.source))
+        if query.q:
+            stmt = stmt.where(leads.matching(query.q, narrow=total <= search.NARROW_LIMIT))
+        if query.status:
+            stmt = stmt.where(Lead.status == query.status)
+        if query.assigned_to == "none":
+            stmt = stmt.where(Lead.assigned_to.is_(None))
+        elif query.assigned_to:
+            stmt = stmt.where(Lead.assigned_to == _user_filter(query.assigned_to, user))
+        if query.source:
+            source = leads.resolve_source(query.source)
+            stmt = stmt.where(Lead.source_id == source)
+        _key, order = sort_clause(LEAD_SORTS, query.sort, "-created")
+        return stmt.order_by(order, Lead.id.desc())
+
+    page = page_of(rows(), query, rows_stmt=rows)
     ids = [lead.id for lead in page["items"]]
     by_lead: dict[int, list[int]] = {i: [] for i in ids}
     if ids:

@@ -75,7 +75,7 @@ class Lead(TimestampMixin, db.Model):
     description: Mapped[str | None] = mapped_column(sa.Text)
     status: Mapped[str] = mapped_column(sa.String(12), nullable=False, default="new")
     assigned_to: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("core_user.id", ondelete="SET NULL"), index=True)
+        sa.ForeignKey("core_user.id", ondelete="SET NULL"))  # ix_crm_lead_assignee_status_source
     lost_reason_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("crm_lost_reason.id", ondelete="RESTRICT"), index=True)
     lost_note: Mapped[str | None] = mapped_column(sa.String(2000))
@@ -111,6 +111,9 @@ class Lead(TimestampMixin, db.Model):
         sa.Index("ix_crm_lead_city", "city"),
         # the list filtered by status and source (and sorted by name) without a sort of all rows
         sa.Index("ix_crm_lead_status_source", "status", "source_id", "name_search"),
+        # A salesperson's visible leads (theirs and the unassigned) counted by status and
+        # source from the index alone (the dashboard, the home panel).
+        sa.Index("ix_crm_lead_assignee_status_source", "assigned_to", "status", "source_id"),
     )
 
     @property
@@ -202,6 +205,7 @@ class Opportunity(TimestampMixin, db.Model):
         sa.Index("ix_crm_opportunity_assignee_status", "assigned_to", "status", "stage_id",
                  "expected_close_date", "amount", "probability"),
         sa.Index("ix_crm_opportunity_amount", "amount"),
+        sa.Index("ix_crm_opportunity_probability", "probability"),  # a list sort
         sa.Index("ix_crm_opportunity_created_at", "created_at"),
     )
 

@@ -30,6 +30,8 @@ class Product(TimestampMixin, db.Model):
     version: Mapped[int] = mapped_column(sa.Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (sa.Index("ix_sales_product_active_code", "active", "code"),  # the list's filter
+                      sa.Index("ix_sales_product_unit_price", "unit_price"))  # a sort
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.name}"
@@ -75,6 +77,8 @@ class SaleOrder(TimestampMixin, db.Model):
         sa.Index("ix_sales_order_origin", "origin_type", "origin_id"),
         sa.Index("ix_sales_order_prospect", "prospect_type", "prospect_id"),
         sa.Index("ix_sales_order_created_at", "created_at"),  # the order list's default sort
+        sa.Index("ix_sales_order_amount_total", "amount_total"),  # its other sorts
+        sa.Index("ix_sales_order_valid_until", "valid_until"),
     )
 
     @property

@@ -137,22 +137,31 @@ def test_other_salesperson_gets_404_everywhere(login, sales, sales2):
     assert db.session.get(Event, event.id).status == "planned"
 
 
-def test_json_feed_for_me_colleague_and_team(login, sales, sales2, manager):
+def test_json_feed_for_me_colleague_and_team(login, sales, sales2, manager, partner):
     mine = make(sales)
     theirs = make(sales2, attendee_user_ids=[sales.id])
     private = make(sales2)
     all_day = make(sales, start=at(2), all_day=True)
+    about_my_partner = make(sales2, partner_id=partner.id)  # seen by sales, not theirs to edit
     c = login(sales)
     items = c.get("/calendar/events.json", query_string={**window(), "who": "me"}).json
     assert {int(i["id"]) for i in items} == {mine.id, theirs.id, all_day.id}
     by_id = {int(i["id"]): i for i in items}
     assert by_id[all_day.id]["allDay"] and len(by_id[all_day.id]["start"]) == 10
     assert by_id[mine.id]["editable"] and by_id[theirs.id]["editable"]
+    team = {int(i["id"]): i for i in c.get("/calendar/events.json",
+                                           query_string={**window(), "who": "team"}).json}
+    assert set(team) == {mine.id, theirs.id, all_day.id, about_my_partner.id}
+    assert team[theirs.id]["editable"] and not team[about_my_partner.id]["editable"]
+    assert all(services.can(sales, "update", db.session.get(Event, i)) == item["editable"]
+               for i, item in team.items())
     boss = login(manager)
     team = boss.get("/calendar/events.json", query_string={**window(), "who": "team"}).json
-    assert {int(i["id"]) for i in team} == {mine.id, theirs.id, private.id, all_day.id}
+    assert {int(i["id"]) for i in team} == {mine.id, theirs.id, private.id, all_day.id,
+                                            about_my_partner.id}
+    assert all(i["editable"] for i in team)
     colleague = boss.get("/calendar/events.json", query_string={**window(), "who": str(sales2.id)}).json
-    assert {int(i["id"]) for i in colleague} == {theirs.id, private.id}
+    assert {int(i["id"]) for i in colleague} == {theirs.id, private.id, about_my_partner.id}
 
 
 @pytest.mark.parametrize("params", [{}, {"start": "2026-01-01"}, {"start": "2026-01-01", "end": "2028-01-01"},

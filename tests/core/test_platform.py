@@ -7,21 +7,16 @@ import threading
 
 import pytest
 import sqlalchemy as sa
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 
 from core import create_app
 from core.db import db
-from core.migrate import VERSION_TABLE
 
 
 def test_migrations_produce_exactly_the_models_schema(app):
     """`alembic check`: autogenerate finds no difference (run on SQLite and PostgreSQL)."""
-    with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={
-            "compare_type": True, "version_table": VERSION_TABLE})
-        diff = compare_metadata(context, db.metadata)
-    assert diff == []
+    from core.testing import schema_diff
+
+    assert schema_diff(db.engine, db.metadata) == []
 
 
 def test_every_module_branch_is_at_its_head(app):

@@ -58,6 +58,17 @@ def test_duplicates_skip_or_flag(manager):
     assert report.imported == 3 and [line for line, _r in report.flagged] == [2, 3, 4]
 
 
+def test_duplicates_of_partners_and_contacts_ignore_case(manager):
+    from core.partners import services as partners
+
+    partner = partners.create_partner({"name": "Firm", "email": "Info@Firm.example"}, by=manager)
+    partners.create_contact({"partner_id": partner.id, "last_name": "Roy", "email": "Roy@Firm.example"},
+                            by=manager)
+    text = "email,last_name\ninfo@firm.example,A\nROY@firm.EXAMPLE,B\nother@firm.example,C\n"
+    report = _run(text, duplicates="skip")
+    assert report.imported == 1 and report.skipped == 2
+
+
 def test_bad_encoding_is_refused():
     with pytest.raises(ValidationError) as err:
         _run("last_name\nCafé\n".encode("latin-1"))

@@ -168,3 +168,39 @@ def test_pipeline_page_move_changes_totals(login, manager, fixture_opps):
     response = client.post(f"/crm/opportunities/{won.id}/move",
                            data={"stage_id": stage("New").id}, headers={"HX-Request": "true"})
     assert response.status_code == 409
+
+
+def test_pipeline_columns_show_the_first_cards_by_close_date_undated_last(
+        login, manager, sales, monkeypatch):
+    """Each column lists its first KANBAN_LIMIT open opportunities: dated ones by close
+    date (then id), undated ones after them; other columns, other statuses and records the
+    user may not see stay out; the column's count still says how many there are."""
+    import re
+
+    from modules.crm.views import opportunities as views
+
+    monkeypatch.setattr(views, "KANBAN_LIMIT", 4)
+    new, qualification = stage("New").id, stage("Qualification").id
+    _opp(manager, "U-first", stage_id=new)
+    for day in (9, 3, 7, 1, 5):
+        _opp(manager, f"D-{day}", stage_id=new, expected_close_date=date(2027, 1, day))
+    _opp(manager, "U-late", stage_id=new)
+    svc.mark_won(_opp(manager, "Won-early", stage_id=new, expected_close_date=date(2020, 1, 1)),
+                 by=manager)
+    _opp(manager, "Q-only", stage_id=qualification)
+    _opp(sales, "Sales-early", stage_id=new, expected_close_date=date(2019, 1, 1))
+
+    def column(html, stage_id=new):
+        start = html.index(f'data-stage-id="{stage_id}"')
+        section = html[start:html.index("</section>", start)]
+        return re.findall(r'class="fw-semibold text-decoration-none" href="[^"]+">([^<]+)<', section)
+
+    html = login(manager).get("/crm/pipeline").get_data(as_text=True)
+    assert column(html) == ["Sales-early", "D-1", "D-3", "D-5"]
+    assert column(html, qualification) == ["Q-only"]
+    monkeypatch.setattr(views, "KANBAN_LIMIT", 10)
+    html = login(manager).get("/crm/pipeline").get_data(as_text=True)
+    assert column(html) == ["Sales-early", "D-1", "D-3", "D-5", "D-7", "D-9", "U-first", "U-late"]
+    assert 'data-count>8<' in html
+    html = login(sales).get("/crm/pipeline").get_data(as_text=True)
+    assert column(html) == ["Sales-early"] and column(html, qualification) == []

@@ -1,13 +1,8 @@
-"""The CRM's migration produces exactly its models' tables."""
-
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
+"""The CRM's migrations produce exactly its models' tables (SQLite and PostgreSQL)."""
 
 from core.db import db
+from core.testing import schema_diff
 
 
 def test_migration_matches_models(app):
-    with db.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
-    crm = [d for d in diff if "crm_" in repr(d)]
-    assert crm == []
+    assert schema_diff(db.engine, db.metadata, "crm_") == []

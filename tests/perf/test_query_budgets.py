@@ -45,10 +45,6 @@ PAGES = {
 }
 
 
-#: known: the feed loads the attendees of its events 500 events at a time (selectinload), so
-#: a window with more than 500 visible events (the whole team's) takes one more query per 500
-#: (at most 4 more: the feed stops at 2,000 events).
-OVER_BUDGET = {"calendar feed (team)"}
 
 
 def _client(app, email):
@@ -66,8 +62,7 @@ def _queries(client, url, headers) -> int:
 
 
 @pytest.mark.parametrize("role", ["salesperson", "manager"])
-@pytest.mark.parametrize("page", [pytest.param(p, marks=pytest.mark.xfail(reason="attendees 500 events at a time"))
-                                  if p in OVER_BUDGET else p for p in PAGES])
+@pytest.mark.parametrize("page", PAGES)
 def test_page_budget_is_flat_and_small(app, page, role):
     info = build(scale=SMALL)
     email = "s0@bench.example" if role == "salesperson" else "manager@bench.example"

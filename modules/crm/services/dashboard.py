@@ -8,38 +8,62 @@ from datetime import date
 import sqlalchemy as sa
 
 from core import access
-from core.db import db
+from core.db import db, unindexed
 from modules.crm.models import Lead, LeadSource
 from modules.crm.services import opportunities
 from modules.crm.services.leads import STATUS_LABELS
 
 
-def leads_by_status(user, assigned_to: int | None = None) -> list[tuple[str, int]]:
-    stmt = access.visible(sa.select(Lead.status, sa.func.count(Lead.id)), Lead, user)
+def lead_counts(user, assigned_to: int | None = None) -> dict[tuple[str, str], int]:
+    """The visible leads counted by (status, source name; "—" without a source): one pass
+    for both charts. The grouped columns are ``unindexed`` so that SQLite filters through
+    the covering (assigned_to, status, source_id) index instead of walking a status index
+    in order and reading every lead of the table (a salesperson's counts: 100+ ms -> ~10 ms
+    at 100,000 leads); the few groups are named afterwards."""
+    if assigned_to is None and not access.restricts(Lead, user):
+        # Every lead: the (status, source_id, ...) index read in order needs no sort.
+        status, source = Lead.status, Lead.source_id
+    else:
+        status, source = unindexed(Lead.status), unindexed(Lead.source_id)
+    stmt = access.visible(sa.select(status.label("status"), source.label("source_id"),
+                                    sa.func.count().label("n")), Lead, user)
     if assigned_to is not None:
         stmt = stmt.where(Lead.assigned_to == assigned_to)
-    counts = dict(db.session.execute(stmt.group_by(Lead.status)).all())
-    return [(status, counts.get(status, 0)) for status in STATUS_LABELS]
-
-
-def leads_by_source(user, assigned_to: int | None = None) -> list[tuple[str, int]]:
-    # Count by source id first (from the index), then name the few groups: grouping by the
-    # joined name made SQLite join every lead before counting.
-    stmt = access.visible(sa.select(Lead.source_id, sa.func.count(Lead.id).label("n")), Lead, user)
-    if assigned_to is not None:
-        stmt = stmt.where(Lead.assigned_to == assigned_to)
-    counts = stmt.group_by(Lead.source_id).subquery()
+    groups = stmt.group_by(status, source).subquery()
     rows = db.session.execute(
-        sa.select(sa.func.coalesce(LeadSource.name, "—"), sa.func.sum(counts.c.n))
-        .select_from(counts).outerjoin(LeadSource, LeadSource.id == counts.c.source_id)
-        .group_by(LeadSource.name).order_by(sa.func.sum(counts.c.n).desc()))
-    return [(name, int(count)) for name, count in rows]
+        sa.select(groups.c.status, LeadSource.name, groups.c.n)
+        .outerjoin(LeadSource, LeadSource.id == groups.c.source_id))
+    counts: dict[tuple[str, str], int] = {}
+    for lead_status, name, n in rows:
+        counts[(lead_status, name or "—")] = counts.get((lead_status, name or "—"), 0) + n
+    return counts
+
+
+def leads_by_status(user, assigned_to: int | None = None, *,
+                    counts: dict | None = None) -> list[tuple[str, int]]:
+    counts = lead_counts(user, assigned_to) if counts is None else counts
+    by_status: dict[str, int] = {}
+    for (status, _source), n in counts.items():
+        by_status[status] = by_status.get(status, 0) + n
+    return [(status, by_status.get(status, 0)) for status in STATUS_LABELS]
+
+
+def leads_by_source(user, assigned_to: int | None = None, *,
+                    counts: dict | None = None) -> list[tuple[str, int]]:
+    """(source name, count), most leads first; leads without a source are "—"."""
+    counts = lead_counts(user, assigned_to) if counts is None else counts
+    by_source: dict[str, int] = {}
+    for (_status, source), n in counts.items():
+        by_source[source] = by_source.get(source, 0) + n
+    return sorted(by_source.items(), key=lambda item: (-item[1], item[0]))
 
 
 def activity_by_salesperson(user, months: int = 12, *, today: date | None = None,
                             assigned_to: int | None = None) -> list[dict]:
     """Calls and meetings (not cancelled) per organizer over the period, from the calendar
-    (a dependency of the CRM), restricted to the events the user may see."""
+    (a dependency of the CRM). A manager sees everyone's; a salesperson their own (always
+    within what ``access.visible`` lets them see). Counted per organizer id from the
+    covering (type, organizer_id, start, status) index, named afterwards."""
     from datetime import UTC, datetime
 
     from core.auth.models import User
@@ -49,27 +73,31 @@ def activity_by_salesperson(user, months: int = 12, *, today: date | None = None
     first = add_months((today or date.today()).replace(day=1), -(months - 1))
     end = add_months((today or date.today()).replace(day=1), 1)
     stmt = access.visible(
-        sa.select(User.name, Event.type, sa.func.count(Event.id))
-        .join(User, User.id == Event.organizer_id)
+        sa.select(Event.organizer_id, Event.type, sa.func.count().label("n"))
         .where(Event.type.in_(("call", "meeting")), Event.status != "cancelled",
                Event.start >= datetime(first.year, first.month, 1, tzinfo=UTC),
-               Event.start < datetime(end.year, end.month, 1, tzinfo=UTC))
-        .group_by(User.name, Event.type), Event, user)
+               Event.start < datetime(end.year, end.month, 1, tzinfo=UTC)), Event, user)
+    if not user.is_manager:
+        stmt = stmt.where(Event.organizer_id == user.id)
     if assigned_to is not None:
         stmt = stmt.where(Event.organizer_id == assigned_to)
-    people: dict[str, dict] = {}
-    for name, kind, count in db.session.execute(stmt):
-        people.setdefault(name, {"name": name, "call": 0, "meeting": 0})[kind] = int(count)
+    groups = stmt.group_by(Event.organizer_id, Event.type).subquery()
+    people: dict[int, dict] = {}
+    for organizer, name, kind, count in db.session.execute(
+            sa.select(groups.c.organizer_id, User.name, groups.c.type, groups.c.n)
+            .join(User, User.id == groups.c.organizer_id)):
+        people.setdefault(organizer, {"name": name, "call": 0, "meeting": 0})[kind] = int(count)
     return sorted(people.values(), key=lambda r: r["name"])
 
 
 def figures(user, *, assigned_to: int | None = None, months: int = 12,
             today: date | None = None) -> dict:
+    counts = lead_counts(user, assigned_to)
     return {
         "forecast": opportunities.forecast(user, months, today=today, assigned_to=assigned_to),
         "pipeline": opportunities.pipeline_by_stage(user, open_only=True, assigned_to=assigned_to),
-        "leads_by_status": leads_by_status(user, assigned_to),
-        "leads_by_source": leads_by_source(user, assigned_to),
+        "leads_by_status": leads_by_status(user, counts=counts),
+        "leads_by_source": leads_by_source(user, counts=counts),
         "won_lost": opportunities.won_lost_by_month(user, months, today=today,
                                                     assigned_to=assigned_to),
         "by_salesperson": opportunities.won_lost_by_salesperson(user, assigned_to=assigned_to),

@@ -279,8 +279,10 @@ def _write_batch(batch, report, duplicates, seen_emails, seen_phones, by, now) -
     if duplicates != "ignore":
         emails = {r["email_lower"] for _l, r in rows if r["email_lower"]}
         phones = {p for _l, r in rows for p in (r["phone_normalized"], r["mobile_normalized"]) if p}
-        known_emails = (_existing(Lead.email_lower, emails) | _existing(Partner.email, emails)
-                        | _existing(Contact.email, emails))
+        # Without case, like the lead page's duplicate check (indexes on lower(email)).
+        known_emails = (_existing(Lead.email_lower, emails)
+                        | _existing(sa.func.lower(Partner.email), emails)
+                        | _existing(sa.func.lower(Contact.email), emails))
         known_phones = (_existing(Lead.phone_normalized, phones)
                         | _existing(Lead.mobile_normalized, phones)
                         | _existing(Contact.phone_normalized, phones)

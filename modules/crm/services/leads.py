@@ -11,7 +11,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from core import access, timeline
+from core import access, search, timeline
 from core.auth.models import User
 from core.db import db, utcnow
 from core.errors import Conflict, ValidationError, check_version
@@ -97,6 +97,14 @@ def _conditional_update(lead: Lead, action: str, values: dict, *extra_where) -> 
 
 
 # --- fields ------------------------------------------------------------------------------
+
+def matching(q: str, *, narrow: bool = True) -> sa.ColumnElement:
+    """The search box's condition: leads whose name or company, email or city contains
+    ``q`` (served by the substring index of migration crm_0004; ``narrow``: see
+    core.search.contains)."""
+    return search.contains("crm_lead", Lead.id, [Lead.name_search, Lead.email_lower,
+                                                 sa.func.lower(Lead.city)], q, narrow=narrow)
+
 
 def derive(values: dict, normalized_phones: dict | None = None) -> dict:
     """The derived search and duplicate columns of a lead's values (``normalized_phones``:

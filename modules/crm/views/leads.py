@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from core import access, once, timeline
+from core import access, once, search, timeline
 from core.db import db
 from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
-from core.web import int_arg, int_or_none, paginate, render, search_pattern, sort_clause
+from core.web import int_arg, int_or_none, paginate, render, sort_clause
 from modules.crm.models import Lead, LeadSource, LostReason
 from modules.crm.schemas import LeadIn, LeadPatch, OpportunityValues
 from modules.crm.services import duplicates, leads, lists
@@ -29,17 +29,14 @@ FORM_FIELDS = ["first_name", "last_name", "company_name", "job_title", "email", 
 KANBAN_LIMIT = 50
 
 
-def _filtered(args):
+def _filtered(args, *, narrow: bool = True):
     q = args.get("q", "").strip()[:100]
     status = args.get("status", "")
     source = args.get("source", "")
     assignee = args.get("assignee", "")
     stmt = access.visible(sa.select(Lead), Lead, current_user)
     if q:
-        pattern = search_pattern(q)
-        stmt = stmt.where(sa.or_(Lead.name_search.like(pattern, escape="\\"),
-                                 Lead.email_lower.like(pattern, escape="\\"),
-                                 sa.func.lower(Lead.city).like(pattern, escape="\\")))
+        stmt = stmt.where(leads.matching(q, narrow=narrow))
     if status in leads.STATUS_LABELS:
         stmt = stmt.where(Lead.status == status)
     if int_or_none(source):
@@ -62,10 +59,15 @@ def _options():
 
 @bp.get("/leads")
 def list_leads():
-    stmt, filters = _filtered(request.args)
     sort, order = sort_clause(LEAD_SORTS, request.args.get("sort"), "-created")
-    stmt = stmt.options(sa.orm.joinedload(Lead.source), sa.orm.joinedload(Lead.assignee))
-    page = paginate(stmt.order_by(order, Lead.id.desc()), int_arg("page", 1), 25)
+
+    def rows(total: int = 0):
+        stmt, filters = _filtered(request.args, narrow=total <= search.NARROW_LIMIT)
+        return stmt.options(sa.orm.joinedload(Lead.source), sa.orm.joinedload(Lead.assignee)
+                            ).order_by(order, Lead.id.desc()), filters
+
+    stmt, filters = rows()
+    page = paginate(stmt, int_arg("page", 1), 25, rows_stmt=lambda total: rows(total)[0])
     return render("crm/leads/list.html", fragment="results", page=page, sort=sort,
                   filters=filters, view="list", **_options())
 
