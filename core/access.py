@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from werkzeug.exceptions import Forbidden, NotFound
 
 from core.db import db
+from core.validation import MAX_ID
 
 
 @dataclass
@@ -119,8 +120,8 @@ def id_in_range(model: type, record_id: int) -> bool:
     """Could ``record_id`` be a key of ``model``? An id beyond the column's integer range is
     a 404, not a database error (PostgreSQL refuses 2**31 for an INTEGER: a 500)."""
     column_type = sa.inspect(model).primary_key[0].type
-    limit = 2**63 if isinstance(column_type, sa.BigInteger) else 2**31
-    return 0 < record_id < limit
+    limit = 2**63 - 1 if isinstance(column_type, sa.BigInteger) else MAX_ID
+    return 0 < record_id <= limit
 
 
 def get_or_404(model: type, record_id: Any, user, action: str = "read", *, options=()):

@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 from core import __version__
 from core.db import configure_engine, db, sqlite_begin_mode
 from core.extensions import babel, csrf, limiter, login_manager
+from core.validation import MAX_ID
 
 log = logging.getLogger("comptoir")
 
@@ -26,7 +27,7 @@ class BoundedInt(IntegerConverter):
     a plain 404 (PostgreSQL would refuse it with an error)."""
 
     def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
-        kwargs.setdefault("max", 2**31 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 
@@ -141,7 +142,7 @@ def _init_extensions(app: Flask) -> None:
         from core.auth.models import User
 
         ident, _, nonce = user_id.partition(":")
-        if not ident.isdigit():
+        if not (ident.isascii() and ident.isdigit()) or int(ident) > MAX_ID:
             return None
         user = db.session.get(User, int(ident))
         if user is None or not user.active or user.session_nonce != nonce:

@@ -7,13 +7,56 @@ and show each error under its field.
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from flask import current_app
-from pydantic import AfterValidator, BaseModel, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, StringConstraints
 from pydantic import ValidationError as PydanticValidationError
+
+#: The largest id a key column holds (a 32-bit signed INTEGER: PostgreSQL refuses more).
+#: The ``<int:...>`` URL converter (``core.app.BoundedInt``), :data:`Id` and
+#: ``core.web.int_or_none`` use this one bound.
+MAX_ID = 2**31 - 1
+
+
+def _not_bool(value: Any) -> Any:
+    """JSON ``true`` is not the number 1 (pydantic's lax mode would take it for one)."""
+    if isinstance(value, bool):
+        raise ValueError("Input should be a valid integer, not a boolean")
+    return value
+
+
+def Int(ge: int | None = None, le: int | None = None):  # noqa: N802 - a type factory
+    """An integer of an API body or page form, within [ge, le]: a number, or digits from a
+    form; never a boolean. (The bounds come before the validator so that the OpenAPI
+    document shows them as ``minimum``/``maximum``.)"""
+    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_not_bool)]
+
+
+def _not_number(kind: str):
+    def check(value: Any) -> Any:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            raise ValueError(f"Input should be a valid {kind}, not a number")
+        return value
+
+    return check
+
+
+#: A yes/no field of an API body or page form: JSON ``0``/``1`` are not false/true
+#: (pydantic's lax mode would take them for ones); a form's "on", "1" or "true" still are.
+Flag = Annotated[bool, BeforeValidator(_not_number("boolean"))]
+#: A date of an API body or page form, "YYYY-MM-DD": a number is not a date (pydantic's
+#: lax mode reads it as a Unix time).
+Day = Annotated[date, BeforeValidator(_not_number("date"))]
+#: A date and time (ISO 8601), never a number.
+Moment = Annotated[datetime, BeforeValidator(_not_number("datetime"))]
+
+#: Any record id in an API body, query or page form: a positive integer that fits the key
+#: column. The OpenAPI document shows the bounds; anything else is refused naming the field.
+Id = Int(1, MAX_ID)
 
 
 def N_(message: str) -> str:  # noqa: N802 - marks a message for translation at display time
@@ -133,6 +176,37 @@ def _blank_to_none(value: Any) -> Any:
 Blank = BeforeValidator(_blank_to_none)
 
 
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside a field's annotation (``X``, ``X | None``, ``list[X]``)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def error_field(loc: tuple, model: type[BaseModel] | None = None) -> str:
+    """The dotted name of the field a pydantic error is about (``lines.0.product_id``).
+
+    With ``model``, the names pydantic gives the members of a union (``user_id.literal['me']``,
+    ``user_id.constrained-int``) are left out: the error names the field the caller sent."""
+    parts: list[str] = []
+    current = model
+    for part in loc:
+        if part == "__root__":
+            continue
+        if isinstance(part, int):
+            parts.append(str(part))
+        elif model is None or current is not None:
+            parts.append(str(part))
+            field = current.model_fields.get(part) if current is not None else None
+            current = _model_in(field.annotation) if field is not None else None
+        # else: a union member's tag under a scalar field
+    return ".".join(parts)
+
+
 def form_payload(form, fields: list[str]) -> dict:
     """Form values for ``fields``; empty strings become None (absent for optional)."""
     data = {}
@@ -159,7 +233,7 @@ def validate_form(model: type[BaseModel], form, fields: list[str] | None = None,
     except PydanticValidationError as exc:
         errors: dict[str, list[str]] = {}
         for err in exc.errors():
-            name = ".".join(str(p) for p in err["loc"]) or "form"
+            name = error_field(err["loc"], model) or "form"
             errors.setdefault(name, []).append(form_message(err))
         return None, errors
 

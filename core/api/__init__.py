@@ -27,6 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializ
 from pydantic import ValidationError as PydanticValidationError
 
 from core.db import db, utcnow
+from core.validation import MAX_ID, error_field
 
 PROBLEM_MIME = "application/problem+json"
 
@@ -101,16 +102,21 @@ class ApiError(Exception):
         self.status, self.title, self.detail, self.errors = status, title, detail, errors
 
 
-def pydantic_errors(exc: PydanticValidationError, read_only: set[str] = frozenset()) -> dict:
+def pydantic_errors(exc: PydanticValidationError, read_only: set[str] = frozenset(),
+                    model: type[BaseModel] | None = None) -> dict:
+    """{field: [messages]}; with ``model``, a union's errors are listed under the field
+    (``user_id``), not under pydantic's names for the union's members."""
     errors: dict[str, list[str]] = {}
     for err in exc.errors():
         loc = [str(p) for p in err["loc"] if p != "__root__"]
-        name = ".".join(loc) or "body"
+        name = error_field(err["loc"], model) or "body"
         if err["type"] == "extra_forbidden":
             message = "is read-only" if loc and loc[-1] in read_only else "unknown field"
         else:
             message = err["msg"].removeprefix("Value error, ")
-        errors.setdefault(name, []).append(message)
+        messages = errors.setdefault(name, [])
+        if message not in messages:
+            messages.append(message)
     return errors
 
 
@@ -132,7 +138,7 @@ def parse_body(model: type[BaseModel]) -> BaseModel:
         return model.model_validate(payload)
     except PydanticValidationError as exc:
         raise ApiError(422, "Invalid fields", "Some fields are invalid.",
-                       pydantic_errors(exc, READ_ONLY)) from None
+                       pydantic_errors(exc, READ_ONLY, model)) from None
 
 
 def parse_query(model: type[BaseModel]) -> BaseModel:
@@ -146,7 +152,7 @@ def parse_query(model: type[BaseModel]) -> BaseModel:
         return model.model_validate(data)
     except PydanticValidationError as exc:
         raise ApiError(400, "Invalid parameters", "Some query parameters are invalid.",
-                       pydantic_errors(exc)) from None
+                       pydantic_errors(exc, model=model)) from None
 
 
 # --- authentication ---------------------------------------------------------------
@@ -204,6 +210,7 @@ class Operation:
     list_response: bool
     endpoint: str
     public: bool = False
+    produces: str | None = None
 
 
 def to_json(value: Any, model: type[BaseModel] | None) -> Any:
@@ -229,7 +236,12 @@ class ApiBlueprint(Blueprint):
     def operation(self, rule: str, method: str = "GET", *, summary: str,
                   body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
                   response: type[BaseModel] | None = None, status: int = 200,
-                  list_response: bool = False, public: bool = False, tag: str | None = None):
+                  list_response: bool = False, public: bool = False, tag: str | None = None,
+                  produces: str | None = None):
+        """``produces``: the media type of a non-JSON answer (``text/calendar``): the view
+        returns a :class:`Response` of that type, documented as a string; errors stay
+        problem+json."""
+
         def decorator(fn: Callable):
             @functools.wraps(fn)
             def view(**kwargs):
@@ -260,6 +272,7 @@ class ApiBlueprint(Blueprint):
                 blueprint=self.name, rule=rule, method=method, summary=summary, body=body,
                 query=query, response=response, status=status, tag=tag or self.tag,
                 list_response=list_response, endpoint=endpoint, public=public,
+                produces=produces,
             ))
             return view
 
@@ -312,7 +325,7 @@ def openapi_document() -> dict:
             }
             params = [
                 {"name": name, "in": "path", "required": True,
-                 "schema": {"type": "integer"} if conv == "int" else {"type": "string"}}
+                 "schema": PATH_ID_SCHEMA if conv == "int" else {"type": "string"}}
                 for conv, name in _path_params(op.rule)
             ]
             if op.query is not None:
@@ -328,6 +341,9 @@ def openapi_document() -> dict:
                     "application/json": {"schema": ref(op.body, "validation")}}}
             if op.status == 204:
                 item["responses"]["204"] = {"description": "Done"}
+            elif op.produces is not None:
+                item["responses"][str(op.status)] = {
+                    "description": "OK", "content": {op.produces: {"schema": {"type": "string"}}}}
             elif op.response is not None:
                 schema = ref(op.response, "serialization")
                 if op.list_response:
@@ -363,6 +379,11 @@ def openapi_document() -> dict:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+#: ``<int:...>`` path parameters: what the URL converter (``core.app.BoundedInt``) can match
+#: and a key column can hold; any other number is a 404.
+PATH_ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 
 
 def _query_schema(prop: dict) -> dict:

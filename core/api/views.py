@@ -29,6 +29,7 @@ from core.partners import services
 from core.partners.models import Contact, Partner
 from core.partners.schemas import ContactIn, ContactOut, ContactPatch, PartnerIn, PartnerOut, PartnerPatch
 from core.plugins import call_each
+from core.validation import Id
 from core.web import search_pattern
 
 api = ApiBlueprint("core_api", __name__, tag="core")
@@ -164,7 +165,7 @@ def _no_nulls(values: dict, required: tuple[str, ...]) -> None:
 class PartnerQuery(ListQuery):
     partner_type: Literal["prospect", "customer"] | None = None
     kind: Literal["company", "individual"] | None = None
-    salesperson_id: int | None = Field(None, ge=1, le=2**31)
+    salesperson_id: Id | None = None
     sort: Literal["name", "-name", "created_at", "-created_at", "id", "-id"] = "name"
 
 
@@ -223,7 +224,7 @@ def promote_partner(partner_id: int):
 # --- contacts ----------------------------------------------------------------------------
 
 class ContactQuery(ListQuery):
-    partner_id: int | None = Field(None, ge=1, le=2**31)
+    partner_id: Id | None = None
 
 
 @api.operation("/contacts", summary="List contacts", query=ContactQuery, response=ContactOut,

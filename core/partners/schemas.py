@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from core.api import In, Out, UtcDatetime
-from core.validation import Blank, Country, Email, Name, Phone, Text, Url
+from core.validation import Blank, Country, Email, Id, Int, Name, Phone, Text, Url
 
 Opt = lambda t: Annotated[t | None, Blank]  # noqa: E731
 
@@ -24,7 +24,7 @@ class PartnerIn(In):
     postal_code: Opt(Text(20)) = None
     country: Opt(Country) = None
     notes: Opt(Text(20000)) = None
-    salesperson_id: int | None = Field(None, ge=1, le=2**31)
+    salesperson_id: Id | None = None
 
 
 class PartnerPatch(In):
@@ -38,8 +38,8 @@ class PartnerPatch(In):
     postal_code: Opt(Text(20)) = None
     country: Opt(Country) = None
     notes: Opt(Text(20000)) = None
-    salesperson_id: int | None = Field(None, ge=1, le=2**31)
-    version: int | None = Field(None, ge=1, description="Optimistic lock: the version you read")
+    salesperson_id: Id | None = None
+    version: Int(1) | None = Field(None, description="Optimistic lock: the version you read")
 
 
 class PartnerOut(Out):
@@ -62,7 +62,7 @@ class PartnerOut(Out):
 
 
 class ContactIn(In):
-    partner_id: int = Field(ge=1, le=2**31)
+    partner_id: Id
     first_name: Opt(Text(100)) = None
     last_name: Text(100, 1)
     email: Opt(Email) = None
@@ -71,13 +71,13 @@ class ContactIn(In):
 
 
 class ContactPatch(In):
-    partner_id: int | None = Field(None, ge=1, le=2**31)
+    partner_id: Id | None = None
     first_name: Opt(Text(100)) = None
     last_name: Text(100, 1) | None = None
     email: Opt(Email) = None
     phone: Opt(Phone) = None
     job_title: Opt(Text(120)) = None
-    version: int | None = Field(None, ge=1)
+    version: Int(1) | None = None
 
 
 class ContactOut(Out):

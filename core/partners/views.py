@@ -65,8 +65,8 @@ def list_partners():
         stmt = stmt.where(Partner.partner_type == partner_type)
     if salesperson == "me":
         stmt = stmt.where(Partner.salesperson_id == current_user.id)
-    elif salesperson.isascii() and salesperson.isdigit() and len(salesperson) < 10:
-        stmt = stmt.where(Partner.salesperson_id == int(salesperson))
+    elif int_or_none(salesperson):
+        stmt = stmt.where(Partner.salesperson_id == int_or_none(salesperson))
     stmt = stmt.options(sa.orm.joinedload(Partner.salesperson)).order_by(order, Partner.id)
     page = paginate(stmt, int_arg("page", 1), 25)
     return render("partners/list.html", fragment="results", page=page, q=q,
@@ -196,7 +196,7 @@ def new_contact():
     partner = None
     if partner_id and request.method == "GET":
         partner = access.get_or_404(Partner, partner_id, current_user)
-    elif partner_id and 0 < partner_id < 2**31:
+    elif int_or_none(partner_id):
         # A POST naming an unknown partner answers 422 on the field (the service checks it).
         found = db.session.get(Partner, partner_id)
         partner = found if found is not None and access.sees(current_user, found) else None

@@ -14,6 +14,7 @@ from jinja2_fragments.flask import render_block
 from core.db import db
 from core.extensions import is_htmx
 from core.search import pattern as search_pattern  # noqa: F401 - part of this module's API
+from core.validation import MAX_ID
 
 
 @dataclass
@@ -99,9 +100,10 @@ def sort_clause(columns: dict[str, Any], requested: str | None, default: str):
 
 
 def int_or_none(value) -> int | None:
-    """A positive id-sized integer from a form or query value, else None."""
+    """A positive id-sized integer (at most ``core.validation.MAX_ID``) from a form or
+    query value, else None: page-side filters parsed from ``request.args`` use it."""
     try:
         number = int(value)
     except (TypeError, ValueError):
         return None
-    return number if 0 < number < 2**31 else None
+    return number if 0 < number <= MAX_ID else None

@@ -18,6 +18,7 @@ from icalendar import Event as IcsEvent
 
 from core.auth.models import User
 from core.db import db, utcnow
+from core.web import int_or_none
 from modules.calendar import services
 from modules.calendar.jobs import event_path
 from modules.calendar.models import Event, FeedSecret
@@ -58,9 +59,10 @@ def regenerate(user) -> str:
 
 def user_for_secret(secret: str) -> User | None:
     ident, _, signature = (secret or "").partition("-")
-    if not ident.isdigit() or len(ident) > 10 or len(signature) != 40:
+    user_id = int_or_none(ident) if ident.isascii() and ident.isdigit() else None
+    if user_id is None or len(signature) != 40:
         return None
-    user = db.session.get(User, int(ident))
+    user = db.session.get(User, user_id)
     if user is None or not user.active:
         return None
     if not hmac.compare_digest(signature, _signature(user.id, _nonce(user.id))):

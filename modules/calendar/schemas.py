@@ -8,19 +8,18 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.api import In, Out, Query, UtcDatetime
-from core.validation import Blank, Text
+from core.validation import Blank, Flag, Id, Int, Moment, Text
 
 Opt = lambda t: Annotated[t | None, Blank]  # noqa: E731
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 EventType = Literal["call", "meeting", "event", "task"]
 
 
 class ReminderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    offset_minutes: int | None = Field(None, ge=0, le=366 * 24 * 60,
+    offset_minutes: Int(0, 366 * 24 * 60) | None = Field(None,
                                        description="Minutes before the start")
-    remind_at: datetime | None = Field(None, description="An absolute time instead of an offset")
+    remind_at: Moment | None = Field(None, description="An absolute time instead of an offset")
     channel: str = Field("notification", max_length=40)
 
     @model_validator(mode="after")
@@ -40,14 +39,14 @@ class RelatedIn(BaseModel):
 class EventIn(In):
     type: EventType = "meeting"
     subject: Text(200, 1)
-    start: datetime
-    end: datetime | None = None
-    all_day: bool = False
+    start: Moment
+    end: Moment | None = None
+    all_day: Flag = False
     location: Opt(Text(200)) = None
     description: Opt(Text(20000)) = None
     organizer_id: Id | None = None
-    attendee_user_ids: list[int] = Field(default_factory=list, max_length=100)
-    attendee_contact_ids: list[int] = Field(default_factory=list, max_length=100)
+    attendee_user_ids: list[Id] = Field(default_factory=list, max_length=100)
+    attendee_contact_ids: list[Id] = Field(default_factory=list, max_length=100)
     partner_id: Id | None = None
     contact_id: Id | None = None
     related: RelatedIn | None = None
@@ -57,19 +56,19 @@ class EventIn(In):
 class EventPatch(In):
     type: EventType | None = None
     subject: Text(200, 1) | None = None
-    start: datetime | None = None
-    end: datetime | None = None
-    all_day: bool | None = None
+    start: Moment | None = None
+    end: Moment | None = None
+    all_day: Flag | None = None
     location: Opt(Text(200)) = None
     description: Opt(Text(20000)) = None
     organizer_id: Id | None = None
-    attendee_user_ids: list[int] | None = Field(None, max_length=100)
-    attendee_contact_ids: list[int] | None = Field(None, max_length=100)
+    attendee_user_ids: list[Id] | None = Field(None, max_length=100)
+    attendee_contact_ids: list[Id] | None = Field(None, max_length=100)
     partner_id: Id | None = None
     contact_id: Id | None = None
     related: RelatedIn | None = None
     reminders: list[ReminderIn] | None = Field(None, max_length=20)
-    version: int | None = Field(None, ge=1, description="Optimistic lock: the version you read")
+    version: Int(1) | None = Field(None, description="Optimistic lock: the version you read")
 
 
 class EventQuery(Query):
@@ -78,7 +77,7 @@ class EventQuery(Query):
     q: str | None = Field(None, max_length=200)
     start: datetime | None = None
     end: datetime | None = None
-    user_id: str | None = Field(None, max_length=12, description="A user id, or 'me'")
+    user_id: Literal["me"] | Id | None = Field(None, description="A user id, or 'me'")
     partner_id: Id | None = None
     contact_id: Id | None = None
     related_type: str | None = Field(None, max_length=40)

@@ -17,6 +17,7 @@ from core.errors import Conflict, ValidationError, check_version
 from core.partners.models import Contact, Partner
 from core.records import linkable_types
 from core.timeline import N_
+from core.validation import MAX_ID
 from modules.calendar.models import EVENT_TYPES, Event, Reminder, event_user
 
 MAX_ATTENDEES = 100
@@ -137,7 +138,7 @@ def _normalize_times(values: dict) -> None:
 
 
 def _active_user(user_id, field: str) -> User:
-    user = db.session.get(User, user_id) if isinstance(user_id, int) and 0 < user_id < 2**31 else None
+    user = db.session.get(User, user_id) if isinstance(user_id, int) and 0 < user_id <= MAX_ID else None
     if user is None or not user.active:
         raise ValidationError.field(field, _("Unknown or inactive user: %(id)s.", id=user_id))
     return user
@@ -147,7 +148,7 @@ def _users(ids, field: str) -> list[User]:
     ids = list(dict.fromkeys(ids or []))
     if len(ids) > MAX_ATTENDEES:
         raise ValidationError.field(field, _("At most %(n)d attendees.", n=MAX_ATTENDEES))
-    bad = [i for i in ids if not isinstance(i, int) or not 0 < i < 2**31]
+    bad = [i for i in ids if not isinstance(i, int) or not 0 < i <= MAX_ID]
     found = {u.id: u for u in db.session.scalars(
         sa.select(User).where(User.id.in_([i for i in ids if i not in bad]), User.active))} if ids else {}
     missing = bad + [i for i in ids if i not in found and i not in bad]
@@ -160,7 +161,7 @@ def _contacts(ids, field: str) -> list[Contact]:
     ids = list(dict.fromkeys(ids or []))
     if len(ids) > MAX_ATTENDEES:
         raise ValidationError.field(field, _("At most %(n)d attendees.", n=MAX_ATTENDEES))
-    bad = [i for i in ids if not isinstance(i, int) or not 0 < i < 2**31]
+    bad = [i for i in ids if not isinstance(i, int) or not 0 < i <= MAX_ID]
     found = {c.id: c for c in db.session.scalars(
         sa.select(Contact).where(Contact.id.in_([i for i in ids if i not in bad])))} if ids else {}
     missing = bad + [i for i in ids if i not in found and i not in bad]
@@ -172,7 +173,7 @@ def _contacts(ids, field: str) -> list[Contact]:
 def _record(model, record_id, field: str):
     if record_id is None:
         return None
-    record = db.session.get(model, record_id) if isinstance(record_id, int) and 0 < record_id < 2**31 else None
+    record = db.session.get(model, record_id) if isinstance(record_id, int) and 0 < record_id <= MAX_ID else None
     if record is None:
         raise ValidationError.field(field, _("Unknown record: %(id)s.", id=record_id))
     return record
@@ -188,7 +189,7 @@ def resolve_related(related: dict | None, user) -> tuple[str | None, int | None,
         names = ", ".join(sorted(linkable_types())) or "-"
         raise ValidationError.field("related.type", _("Unknown record type (known: %(names)s).", names=names))
     record = None
-    if isinstance(record_id, int) and 0 < record_id < 2**31:
+    if isinstance(record_id, int) and 0 < record_id <= MAX_ID:
         record = db.session.get(linkable.model, record_id)
     if record is None or not access.sees(user, record):
         raise ValidationError.field("related.id", _("Unknown record: %(id)s.", id=record_id))

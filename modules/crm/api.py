@@ -43,12 +43,11 @@ def _lead_values(data, *, partial: bool) -> dict:
     return values
 
 
-def _user_filter(value: str | None, user):
+def _user_filter(value: str | int | None, user) -> int | None:
+    """``assigned_to`` of a query: "me" or a user id (an ``Id``, validated by the model)."""
     if value == "me":
         return user.id
-    if value and value.isdigit():
-        return int(value)
-    return None
+    return value if isinstance(value, int) else None
 
 
 # --- leads -----------------------------------------------------------------------------

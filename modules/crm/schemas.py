@@ -9,10 +9,9 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from core.api import In, ListQuery, MoneyStr, Out, Query, UtcDatetime
-from core.validation import Blank, Country, Email, Phone, Text, Url
+from core.validation import Blank, Country, Day, Email, Flag, Id, Int, Phone, Text, Url
 
 Opt = lambda t: Annotated[t | None, Blank]  # noqa: E731
-Id = Annotated[int, Field(ge=1, le=2**31)]
 LeadStatus = Literal["new", "assigned", "in_progress", "converted", "lost"]
 
 
@@ -39,7 +38,7 @@ class LeadIn(LeadFields):
 
 
 class LeadPatch(LeadFields):
-    version: int | None = Field(None, ge=1, description="Optimistic lock: the version you read")
+    version: Int(1) | None = Field(None, description="Optimistic lock: the version you read")
 
 
 class LeadOut(Out):
@@ -74,7 +73,7 @@ class LeadOut(Out):
 
 class LeadQuery(ListQuery):
     status: LeadStatus | None = None
-    assigned_to: str | None = Field(None, pattern=r"^(me|none|\d{1,10})$")
+    assigned_to: Literal["me", "none"] | Id | None = None
     source: str | None = Field(None, max_length=100)
     sort: str | None = Field(None, pattern=r"^-?(name|company|status|created|updated|city)$")
 
@@ -91,15 +90,15 @@ class LoseIn(In):
 class OpportunityValues(In):
     name: Text(200, 1) | None = None
     amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
-    expected_close_date: date | None = None
+    expected_close_date: Day | None = None
     stage_id: Id | None = None
-    probability: int | None = Field(None, ge=0, le=100)
+    probability: Int(0, 100) | None = None
     description: Opt(Text(20000)) = None
 
 
 class ConvertIn(In):
     partner_id: Id | None = None
-    create_opportunity: bool = False
+    create_opportunity: Flag = False
     opportunity: OpportunityValues | None = None
 
 
@@ -111,8 +110,8 @@ class OpportunityIn(In):
     stage_id: Id | None = None
     amount: Decimal = Field(Decimal("0"), ge=0, max_digits=14, decimal_places=2)
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
-    probability: int | None = Field(None, ge=0, le=100)
-    expected_close_date: date | None = None
+    probability: Int(0, 100) | None = None
+    expected_close_date: Day | None = None
     assigned_to: Id | None = None
     source: Opt(Text(100)) = None
     description: Opt(Text(20000)) = None
@@ -125,12 +124,12 @@ class OpportunityPatch(In):
     stage_id: Id | None = None
     amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
-    probability: int | None = Field(None, ge=0, le=100)
-    expected_close_date: date | None = None
+    probability: Int(0, 100) | None = None
+    expected_close_date: Day | None = None
     assigned_to: Id | None = None
     source: Opt(Text(100)) = None
     description: Opt(Text(20000)) = None
-    version: int | None = Field(None, ge=1)
+    version: Int(1) | None = None
 
 
 class OpportunityOut(Out):
@@ -156,10 +155,10 @@ class OpportunityOut(Out):
 
 class OpportunityQuery(ListQuery):
     status: Literal["open", "won", "lost"] | None = None
-    stage_id: int | None = Field(None, ge=1)
-    assigned_to: str | None = Field(None, pattern=r"^(me|\d{1,10})$")
-    partner_id: int | None = Field(None, ge=1)
-    lead_id: int | None = Field(None, ge=1)
+    stage_id: Id | None = None
+    assigned_to: Literal["me"] | Id | None = None
+    partner_id: Id | None = None
+    lead_id: Id | None = None
     close_from: date | None = None
     close_to: date | None = None
 
@@ -178,7 +177,7 @@ class ConvertOut(Out):
 
 class ForecastQuery(Query):
     months: int = Field(12, ge=1, le=36)
-    assigned_to: str | None = Field(None, pattern=r"^(me|\d{1,10})$")
+    assigned_to: Literal["me"] | Id | None = None
 
 
 class ForecastItem(Out):
@@ -207,18 +206,18 @@ class SourceOut(NamedOut):
 
 class StageIn(In):
     name: Text(100, 1)
-    sequence: int = Field(10, ge=0, le=100000)
-    probability: int = Field(10, ge=0, le=100)
-    is_won: bool = False
-    is_lost: bool = False
+    sequence: Int(0, 100000) = 10
+    probability: Int(0, 100) = 10
+    is_won: Flag = False
+    is_lost: Flag = False
 
 
 class StagePatch(In):
     name: Text(100, 1) | None = None
-    sequence: int | None = Field(None, ge=0, le=100000)
-    probability: int | None = Field(None, ge=0, le=100)
-    is_won: bool | None = None
-    is_lost: bool | None = None
+    sequence: Int(0, 100000) | None = None
+    probability: Int(0, 100) | None = None
+    is_won: Flag | None = None
+    is_lost: Flag | None = None
 
 
 class StageOut(Out):

@@ -189,8 +189,6 @@ def cancel_order(order_id: int):
                response=OrderOut, status=201)
 def quote_opportunity(opportunity_id: int):
     user = api_user()
-    if not 0 < opportunity_id < 2**31:
-        raise ApiError(404, "Not Found", "No such opportunity.")
     values = prefilled("opportunity", opportunity_id, user)
     if values is None:
         raise ApiError(404, "Not Found", "No such opportunity (or the CRM module is disabled).")

@@ -9,11 +9,10 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from core.api import In, ListQuery, MoneyStr, Out, UtcDatetime
-from core.validation import Blank, Text
+from core.validation import Blank, Day, Flag, Id, Int, Text
 
 Opt = lambda t: Annotated[t | None, Blank]  # noqa: E731
 Number = Annotated[Decimal, Field(allow_inf_nan=False, max_digits=20)]
-Id = Annotated[int, Field(ge=1, le=2**31)]
 
 
 def _decimal_str(places: int):
@@ -31,7 +30,7 @@ class ProductIn(In):
     name: Text(200, 1)
     unit_price: Number = Decimal("0")
     tax_rate: Number = Decimal("0")
-    active: bool = True
+    active: Flag = True
 
 
 class ProductPatch(In):
@@ -39,8 +38,8 @@ class ProductPatch(In):
     name: Text(200, 1) | None = None
     unit_price: Number | None = None
     tax_rate: Number | None = None
-    active: bool | None = None
-    version: int | None = Field(None, ge=1)
+    active: Flag | None = None
+    version: Int(1) | None = None
 
 
 class ProductOut(Out):
@@ -75,7 +74,7 @@ class OrderIn(In):
     opportunity_id: Id | None = None
     assigned_to: Id | None = None
     currency: Opt(Text(3)) = None
-    valid_until: date | None = None
+    valid_until: Day | None = None
     note: Opt(Text(20000)) = None
     lines: list[LineIn] = Field(default_factory=list, max_length=200)
 
@@ -84,10 +83,10 @@ class OrderPatch(In):
     partner_id: Id | None = None
     assigned_to: Id | None = None
     currency: Opt(Text(3)) = None
-    valid_until: date | None = None
+    valid_until: Day | None = None
     note: Opt(Text(20000)) = None
     lines: list[LineIn] | None = Field(None, max_length=200)
-    version: int | None = Field(None, ge=1)
+    version: Int(1) | None = None
 
 
 class LineOut(Out):

@@ -21,7 +21,7 @@ from core.errors import Conflict, ValidationError, check_version
 from core.models import next_in_sequence
 from core.partners.models import Partner
 from core.partners.services import promote
-from core.plugins import hook, registry
+from core.plugins import HookError, call_each, hook
 from core.timeline import N_
 from modules.sales.models import Product, SaleOrder, SaleOrderLine
 
@@ -122,7 +122,10 @@ def _product_values(values: dict, partial: bool) -> dict:
 def _check_code(code: str | None, product_id: int | None = None) -> None:
     if code is None:
         return
-    stmt = sa.select(Product.id).where(sa.func.lower(Product.code) == code.lower())
+    # The exact code too: SQLite's lower() folds ASCII only ("É1" stays "É1"), and a second
+    # "É1" would reach the unique index (a 500).
+    stmt = sa.select(Product.id).where(sa.or_(Product.code == code,
+                                              sa.func.lower(Product.code) == code.lower()))
     if product_id:
         stmt = stmt.where(Product.id != product_id)
     if db.session.scalar(stmt) is not None:
@@ -492,18 +495,15 @@ def confirm(order: SaleOrder, *, by: User) -> SaleOrder:
         timeline.record(order, "status", N_("Order %(number)s confirmed"), by=by,
                         params={"number": order.display_name})
         # The implementations of the active modules (and of plugins registered outside
-        # the module registry), in pluggy's call order, one by one to name a failing one.
-        for impl in reversed(registry().caller("on_order_confirmed").get_hookimpls()):
-            module_name = impl.plugin_name
-            kwargs = {"order": order, "by": by}
-            try:
-                impl.function(*[kwargs[arg] for arg in impl.argnames])
-            except (ValidationError, Conflict):
-                raise
-            except Exception as exc:
-                log.exception("module %r failed in on_order_confirmed (order %s)", module_name, order.id)
-                raise Conflict(_("The order was not confirmed: module %(module)s failed (%(error)s).",
-                                 module=module_name, error=str(exc) or type(exc).__name__)) from exc
+        # the module registry), one by one: a refusal (ValidationError, Conflict) goes to
+        # the user as it is, any other failure names its module.
+        try:
+            call_each("on_order_confirmed", safe=False, order=order, by=by)
+        except HookError as exc:
+            log.exception("module %r failed in on_order_confirmed (order %s)", exc.module, order.id)
+            raise Conflict(_("The order was not confirmed: module %(module)s failed (%(error)s).",
+                             module=exc.module, error=str(exc.original) or type(exc.original).__name__)
+                           ) from exc
         db.session.flush()
         partner_id = db.session.scalar(sa.select(SaleOrder.partner_id).where(SaleOrder.id == order.id))
         if partner_id is None:

@@ -147,7 +147,7 @@ def list_orders():
     if salesperson == "me":
         stmt = stmt.where(SaleOrder.assigned_to == current_user.id)
     elif int_or_none(salesperson):
-        stmt = stmt.where(SaleOrder.assigned_to == int(salesperson))
+        stmt = stmt.where(SaleOrder.assigned_to == int_or_none(salesperson))
     stmt = stmt.options(joinedload(SaleOrder.partner), joinedload(SaleOrder.salesperson))
     page = paginate(stmt.order_by(order, SaleOrder.id.desc()), int_arg("page", 1), 25)
     return render("sales/orders.html", fragment="results", page=page, q=q, status=status,

@@ -1,5 +1,6 @@
-"""The private ICS feed: parsed back with icalendar, UTC times, all-day DATE values, a
-wrong secret gets a bare 404, regenerating kills the old URL."""
+"""The private ICS feed: parsed back with icalendar, UTC times, all-day DATE values, served
+as ``text/calendar; charset=utf-8`` as documented; a wrong secret gets a bare 404,
+regenerating kills the old URL."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def test_feed_parses_back(app, client, sales, sales2, partner):
 
     r = client.get(feed_path(app, sales))
     assert r.status_code == 200
-    assert r.mimetype == "text/calendar"
+    assert r.headers["Content-Type"] == "text/calendar; charset=utf-8"
     cal = Calendar.from_ical(r.data)
     events = {str(c["summary"]): c for c in cal.walk("VEVENT")}
     assert set(events) == {"Démo – Lyon", "Salon", "Invité", "Annulé"}
@@ -57,6 +58,17 @@ def test_wrong_secret_is_a_bare_404(app, client, sales):
         r = client.get(path)
         assert r.status_code == 404, path
         assert b"secret" not in r.data.lower() and b"user" not in r.data.lower()
+        assert r.mimetype == "application/problem+json"  # as the OpenAPI document says
+
+
+def test_feed_is_documented_as_text_calendar(client):
+    """The OpenAPI entry of the feed: a text/calendar answer, no bearer token, problem+json
+    errors (the fuzzer checks the answers against it)."""
+    doc = client.get("/api/v1/openapi.json").json
+    op = doc["paths"]["/api/v1/calendar/feed/{secret}.ics"]["get"]
+    assert op["responses"]["200"]["content"] == {"text/calendar": {"schema": {"type": "string"}}}
+    assert "application/problem+json" in op["responses"]["404"]["content"]
+    assert "security" not in op
 
 
 def test_regenerate_from_profile_kills_old_url(app, client, login, sales):

@@ -7,8 +7,10 @@ import sqlalchemy as sa
 
 from core import access, hookimpl, module_admin
 from core.db import db, utcnow
+from core.errors import Conflict
 from core.partners.models import Contact, Partner
 from core.partners.services import create_contact, create_partner, promote
+from core.plugins import HookError, call_each
 
 
 class Recorder:
@@ -106,10 +108,83 @@ def test_on_partner_promoted_can_refuse(app, plugin, manager):
 
     plugin(Refuser())
     partner = create_partner({"name": "Stay"}, by=manager)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(HookError) as info:
         promote(partner, by=manager)
+    assert info.value.module.startswith("core.test")
+    assert isinstance(info.value.__cause__, RuntimeError)
     db.session.rollback()
     assert db.session.get(Partner, partner.id).partner_type == "prospect"
+
+
+def test_call_each_unsafe_names_the_failing_module(app, plugin):
+    """``call_each(safe=False)`` stops at the first failure with a HookError carrying the
+    module's name, the hook and the original error (also its ``__cause__``); the modules
+    before it ran, the ones after did not."""
+    ran = []
+
+    class First:
+        @hookimpl
+        def on_module_enabled(self, name):
+            ran.append("first")
+
+    class Broken:
+        @hookimpl
+        def on_module_enabled(self, name):
+            raise KeyError("no such shelf")
+
+    class Last:
+        @hookimpl
+        def on_module_enabled(self, name):
+            ran.append("last")
+
+    plugin(First())
+    broken_name = "core.test1"
+    plugin(Broken())
+    plugin(Last())
+    with app.test_request_context():
+        order = [module for module, _impl in app.extensions["comptoir"].active_impls("on_module_enabled")]
+        with pytest.raises(HookError) as info:
+            call_each("on_module_enabled", safe=False, name="sales")
+    error = info.value
+    assert error.module == broken_name and error.hook == "on_module_enabled"
+    assert isinstance(error.original, KeyError) and error.__cause__ is error.original
+    assert broken_name in str(error) and "no such shelf" in str(error)
+    assert order.index("core.test0") < order.index(broken_name) < order.index("core.test2")
+    assert ran == ["first"]  # the module after the failing one never ran
+
+
+def test_call_each_unsafe_lets_refusals_through(app, plugin):
+    """A ValidationError or Conflict raised by a module is a refusal meant for the user:
+    it comes out as it is (the API and pages turn it into a 422 or 409)."""
+    class Refuses:
+        @hookimpl
+        def on_module_enabled(self, name):
+            raise Conflict("not while the inventory runs")
+
+    plugin(Refuses())
+    with app.test_request_context(), pytest.raises(Conflict, match="inventory"):
+        call_each("on_module_enabled", safe=False, name="sales")
+
+
+def test_call_each_safe_skips_and_notes_the_failing_module(app, plugin):
+    class Broken:
+        @hookimpl
+        def extra_css_urls(self):
+            raise RuntimeError("boom")
+
+    class Works:
+        @hookimpl
+        def extra_css_urls(self):
+            return ["/static/core/ok.css"]
+
+    plugin(Broken())
+    plugin(Works())
+    registry = app.extensions["comptoir"]
+    with app.test_request_context():
+        results = call_each("extra_css_urls")
+    assert [r.value for r in results if r.module.startswith("core.test")] == [["/static/core/ok.css"]]
+    assert "extra_css_urls" in registry.hook_failures["core.test0"]
+    registry.hook_failures.pop("core.test0", None)
 
 
 def test_on_module_enabled(app, plugin):

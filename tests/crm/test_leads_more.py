@@ -2,6 +2,7 @@
 
 from types import SimpleNamespace
 
+import pytest
 import sqlalchemy as sa
 
 from core import settings
@@ -142,6 +143,20 @@ def test_lists_managers_edit(api, manager, sales):
     leads.create_lead({"last_name": "X", "source_id": source.id}, by=manager)
     assert api(manager).delete(f"/lead-sources/{source.id}").status_code == 409
     assert api(manager).delete(f"/lost-reasons/{created.json['id']}").status_code == 204
+
+
+@pytest.mark.parametrize("path", ["/lost-reasons", "/lead-sources", "/opportunity-stages"])
+def test_non_ascii_duplicate_names_are_422(api, manager, path):
+    """Found by the fuzzer: SQLite's lower() folds ASCII only, so a second "Été Î" slipped
+    past the case-insensitive check and hit the unique index (a 500)."""
+    client = api(manager)
+    first = client.post(path, json={"name": "Été Î"})
+    assert first.status_code == 201, first.json
+    r = client.post(path, json={"name": "Été Î"})
+    assert r.status_code == 422 and "name" in r.json["errors"], r.json
+    other = client.post(path, json={"name": "Autre"}).json
+    r = client.patch(f"{path}/{other['id']}", json={"name": "Été Î"})
+    assert r.status_code == 422 and "name" in r.json["errors"], r.json
 
 
 def test_settings_page(login, manager):

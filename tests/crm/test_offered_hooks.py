@@ -7,6 +7,7 @@ import pytest
 
 from core import hookimpl
 from core.db import db
+from core.plugins import HookError
 from modules.crm.models import Opportunity
 from modules.crm.services import opportunities
 from tests.crm.conftest import reason
@@ -57,8 +58,9 @@ def test_on_opportunity_won_can_refuse(app, manager):
     registry.pm.register(Refuser(), name="core.refuser")
     try:
         opp = new_opportunity(manager)
-        with pytest.raises(RuntimeError):
+        with pytest.raises(HookError) as info:
             opportunities.mark_won(opp, by=manager)
+        assert info.value.module == "core.refuser" and isinstance(info.value.__cause__, RuntimeError)
         db.session.rollback()
         assert db.session.get(Opportunity, opp.id).status == "open"
     finally:

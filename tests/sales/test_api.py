@@ -35,6 +35,18 @@ def test_product_validation(api, manager, body, field):
     assert r.status_code == 422 and field in r.json["errors"], r.json
 
 
+def test_non_ascii_duplicate_code_is_422(api, manager):
+    """Found by the fuzzer: SQLite's lower() folds ASCII only, so a second "É1" slipped past
+    the case-insensitive check and hit the unique index (a 500)."""
+    m = api(manager)
+    assert m.post("/products", json={"code": "É1", "name": "One"}).status_code == 201
+    r = m.post("/products", json={"code": "É1", "name": "Two"})
+    assert r.status_code == 422 and "code" in r.json["errors"], r.json
+    other = m.post("/products", json={"code": "Z9", "name": "Three"}).json
+    r = m.patch(f"/products/{other['id']}", json={"code": "É1"})
+    assert r.status_code == 422 and "code" in r.json["errors"], r.json
+
+
 def test_order_crud(api, sales, product, make_partner):
     partner = make_partner()
     client = api(sales)

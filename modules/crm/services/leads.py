@@ -20,6 +20,7 @@ from core.partners.services import email_domain
 from core.plugins import call_each
 from core.timeline import N_
 from core.validation import normalize_phone
+from core.web import int_or_none
 from modules.crm.models import Lead, LeadSource, LostReason, company_key
 
 LEAD_FIELDS = ("first_name", "last_name", "company_name", "job_title", "email", "phone", "mobile",
@@ -153,7 +154,9 @@ def resolve_source(value: str | int | None) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, int) or (isinstance(value, str) and value.isdigit()):
-        source = db.session.get(LeadSource, int(value))
+        # An id; one beyond the key's range (or "²", a digit int() refuses) is unknown.
+        source_id = int_or_none(value)
+        source = db.session.get(LeadSource, source_id) if source_id else None
     else:
         source = source_by_code(str(value))
     if source is None:

@@ -25,7 +25,10 @@ def all_of(model) -> list:
 
 
 def _unique_name(model, name: str, exclude_id: int | None = None) -> None:
-    stmt = sa.select(model.id).where(sa.func.lower(model.name) == name.lower())
+    # The exact name too: SQLite's lower() folds ASCII only, so "Été" and "été" differ
+    # there, and a second "Été" would reach the unique index (a 500).
+    stmt = sa.select(model.id).where(sa.or_(model.name == name,
+                                            sa.func.lower(model.name) == name.lower()))
     if exclude_id is not None:
         stmt = stmt.where(model.id != exclude_id)
     if db.session.scalar(stmt) is not None:

@@ -39,14 +39,14 @@ def _filtered(args, *, narrow: bool = True):
         stmt = stmt.where(leads.matching(q, narrow=narrow))
     if status in leads.STATUS_LABELS:
         stmt = stmt.where(Lead.status == status)
-    if source.isdigit():
-        stmt = stmt.where(Lead.source_id == int(source))
+    if int_or_none(source):
+        stmt = stmt.where(Lead.source_id == int_or_none(source))
     if assignee == "me":
         stmt = stmt.where(Lead.assigned_to == current_user.id)
     elif assignee == "none":
         stmt = stmt.where(Lead.assigned_to.is_(None))
-    elif assignee.isdigit():
-        stmt = stmt.where(Lead.assigned_to == int(assignee))
+    elif int_or_none(assignee):
+        stmt = stmt.where(Lead.assigned_to == int_or_none(assignee))
     filters = {"q": q, "status": status, "source": source, "assignee": assignee}
     return stmt, filters
 

@@ -118,8 +118,8 @@ def list_opportunities():
     stmt = opportunities.filtered(sa.select(Opportunity), current_user, q=filters["q"], **kwargs)
     if status in ("open", "won", "lost"):
         stmt = stmt.where(Opportunity.status == status)
-    if stage.isdigit():
-        stmt = stmt.where(Opportunity.stage_id == int(stage))
+    if int_or_none(stage):
+        stmt = stmt.where(Opportunity.stage_id == int_or_none(stage))
     sort, order = sort_clause(OPP_SORTS, request.args.get("sort"), "close")
     stmt = stmt.options(sa.orm.joinedload(Opportunity.stage), sa.orm.joinedload(Opportunity.partner),
                         sa.orm.joinedload(Opportunity.lead), sa.orm.joinedload(Opportunity.assignee))
