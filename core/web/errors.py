@@ -115,6 +115,18 @@ def register_error_handlers(app) -> None:
     @app.errorhandler(sa.exc.DBAPIError)
     @app.errorhandler(sa.exc.TimeoutError)
     def _database(exc):
+        if isinstance(exc, sa.exc.IntegrityError):
+            # The services check uniqueness and references first; this is the case they
+            # cannot see: another request saved a clashing record (or removed a referenced
+            # one) between the check and the write. Nothing was saved: say so, as a 409.
+            db.session.rollback()
+            log.warning("integrity conflict on %s %s: %s", request.method, request.path,
+                        (str(exc.orig).strip().splitlines() or ["?"])[0])
+            message = _("This conflicts with a change saved at the same moment; nothing was "
+                        "saved. Reload and try again.")
+            if _wants_api():
+                return problem(409, "Conflict", message)
+            return render_template("errors/error.html", code=409, message=message), 409
         if not database_unavailable(exc):
             return _unexpected(exc)
         reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [type(exc).__name__])[0]

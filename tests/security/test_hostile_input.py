@@ -193,3 +193,23 @@ def test_control_characters_in_account_forms(app, login, admin, value):
         names = [row[0] for row in conn.execute(sa.text(
             "SELECT name FROM core_user UNION ALL SELECT name FROM core_api_token"))]
     assert not any("\x00" in n or "\x07" in n for n in names), names
+
+
+def test_a_write_racing_another_one_to_a_unique_name_is_a_409(api, login, manager, monkeypatch):
+    """The services check uniqueness before writing; a request that saves the same name
+    between that check and the write reaches the unique index. Simulated by skipping the
+    check: the second create answers 409 problem+json (a page: the error page, 409), and
+    nothing of it is saved."""
+    from modules.crm.models import LostReason
+    from modules.crm.services import lists
+
+    client = api(manager)
+    assert client.post("/lost-reasons", json={"name": "Budget frozen"}).status_code == 201
+    monkeypatch.setattr(lists, "_unique_name", lambda *args, **kwargs: None)
+    before = db.session.scalar(sa.select(sa.func.count()).select_from(LostReason))
+    response = client.post("/lost-reasons", json={"name": "Budget frozen"})
+    assert response.status_code == 409 and response.mimetype == "application/problem+json"
+    assert "nothing was saved" in response.json["detail"]
+    page = login(manager).post("/crm/settings/lost-reasons", data={"name": "Budget frozen"})
+    assert page.status_code in (409, 422) and b"Traceback" not in page.data
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(LostReason)) == before
