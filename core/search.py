@@ -78,22 +78,36 @@ def contains(table: str, id_column, columns: list, q: str, *, narrow: bool = Tru
     return sa.and_(ids.in_(matching), like)
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_EXPRESSION = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\([A-Za-z_][A-Za-z0-9_]*\))?\Z")  # city, lower(city)
+
+
+def _checked(table: str, columns: dict[str, str]) -> None:
+    """The names go into DDL text: plain identifiers (and one-call expressions) only."""
+    bad = [n for n in (table, *columns) if not _IDENTIFIER.match(n)]
+    bad += [e for e in columns.values() if not _EXPRESSION.match(e)]
+    if bad:
+        raise ValueError(f"not plain SQL names: {bad}")
+
+
 def create_index(op, table: str, columns: dict[str, str]) -> None:
     """In a migration: the substring index of ``table`` over ``columns`` (name -> the SQL
     expression searched on PostgreSQL, e.g. ``{"city": "lower(city)"}``)."""
+    _checked(table, columns)
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         fts, names = fts_table(table), ", ".join(columns)
         new = ", ".join(f"new.{c}" for c in columns)
         old = ", ".join(f"old.{c}" for c in columns)
+        # Names checked by _checked(); DDL cannot take bound parameters.
         op.execute(f"CREATE VIRTUAL TABLE {fts} USING fts5({names}, content='{table}', "
                    f"content_rowid='id', tokenize='trigram')")
-        op.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
-        op.execute(f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN "
+        op.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")  # nosec B608
+        op.execute(f"CREATE TRIGGER {fts}_insert AFTER INSERT ON {table} BEGIN "  # nosec B608
                    f"INSERT INTO {fts}(rowid, {names}) VALUES (new.id, {new}); END")
-        op.execute(f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN "
+        op.execute(f"CREATE TRIGGER {fts}_delete AFTER DELETE ON {table} BEGIN "  # nosec B608
                    f"INSERT INTO {fts}({fts}, rowid, {names}) VALUES ('delete', old.id, {old}); END")
-        op.execute(f"CREATE TRIGGER {fts}_update AFTER UPDATE OF {names} ON {table} BEGIN "
+        op.execute(f"CREATE TRIGGER {fts}_update AFTER UPDATE OF {names} ON {table} BEGIN "  # nosec B608
                    f"INSERT INTO {fts}({fts}, rowid, {names}) VALUES ('delete', old.id, {old}); "
                    f"INSERT INTO {fts}(rowid, {names}) VALUES (new.id, {new}); END")
     elif bind.dialect.name == "postgresql":
@@ -104,6 +118,7 @@ def create_index(op, table: str, columns: dict[str, str]) -> None:
 
 
 def drop_index(op, table: str, columns: dict[str, str]) -> None:
+    _checked(table, columns)
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
         fts = fts_table(table)

@@ -112,3 +112,19 @@ def test_pages_are_the_same_whichever_way_the_rows_are_read(sample, login, api, 
     assert lead_pages() == pages
     assert api(manager).get("/leads?q=dubois&per_page=25&sort=name").json == listed
     assert listed["total"] == 33 and len(set(pages[0] + pages[1])) == 33
+
+
+@pytest.mark.parametrize("table, columns", [("crm_lead; DROP TABLE x", {"name_search": "name_search"}),
+                                            ("crm_lead", {"a b": "a"}),
+                                            ("crm_lead", {"city": "lower(city)) --"})])
+def test_index_ddl_takes_plain_names_only(table, columns):
+    """The DDL is text (it cannot take bound parameters): anything but plain names is refused
+    before a statement is made."""
+    class Op:
+        def get_bind(self):
+            raise AssertionError("no statement may be made")
+
+    with pytest.raises(ValueError, match="not plain SQL names"):
+        search.create_index(Op(), table, columns)
+    with pytest.raises(ValueError, match="not plain SQL names"):
+        search.drop_index(Op(), table, columns)
