@@ -204,3 +204,18 @@ def test_pipeline_columns_show_the_first_cards_by_close_date_undated_last(
     assert 'data-count>8<' in html
     html = login(sales).get("/crm/pipeline").get_data(as_text=True)
     assert column(html) == ["Sales-early"] and column(html, qualification) == []
+
+
+@pytest.mark.parametrize("field", ["name", "amount", "probability", "currency"])
+def test_patch_cannot_empty_a_required_field(api, login, manager, field):
+    """A PATCH may leave a field out but not empty it (it was a 500: name None had no
+    lower(), amount None reached the NOT NULL column); the page's edit form too."""
+    opp = _opp(manager, "Keep me", amount=Decimal("100"))
+    response = api(manager).patch(f"/opportunities/{opp.id}", json={field: None})
+    assert response.status_code == 422 and field in response.json["errors"]
+    page = login(manager).post(f"/crm/opportunities/{opp.id}/edit",
+                               data={"name": "Keep me", "amount": "100", field: "", "version": opp.version})
+    assert page.status_code in (200, 422) and b"Traceback" not in page.data
+    kept = db.session.get(Opportunity, opp.id)
+    db.session.refresh(kept)
+    assert kept.name == "Keep me" and kept.amount == Decimal("100")

@@ -119,6 +119,11 @@ def update_opportunity(opp: Opportunity, values: dict, *, by: User,
     access.require(by, "update", opp)
     check_version(opp, version)
     values = {k: v for k, v in values.items() if k in OPPORTUNITY_FIELDS}
+    required = [f for f in ("name", "amount", "probability", "currency")
+                if f in values and (values[f] is None or (isinstance(values[f], str) and not values[f].strip()))]
+    if required:  # a PATCH may leave them out, not empty them
+        raise ValidationError(_("Some fields are invalid."),
+                              errors={f: [_("This field is required.")] for f in required})
     if "assigned_to" in values and values["assigned_to"] != opp.assigned_to \
             and not access.can(by, "assign", opp):
         raise ValidationError.field("assigned_to", _("Only a manager can change the salesperson."))
