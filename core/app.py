@@ -255,8 +255,10 @@ def _register_request_hooks(app: Flask, registry) -> None:
     app.wsgi_app = _SecureCookies(app.wsgi_app)
 
     from core import once
+    from core.web import url_pattern
 
     app.jinja_env.globals["once_token"] = once.new_token
+    app.jinja_env.globals["url_pattern"] = url_pattern
 
     @app.context_processor
     def _shell_context():

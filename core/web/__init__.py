@@ -99,6 +99,20 @@ def sort_clause(columns: dict[str, Any], requested: str | None, default: str):
     return key, order
 
 
+def url_pattern(endpoint: str, arg: str, **values: Any) -> Callable[[int], str]:
+    """``url_for(endpoint, **{arg: id})`` for many ids at the cost of one: a board of 200
+    cards built 400 URLs through the routing map (7 ms of a 35 ms page). In templates:
+    ``{% set card_url = url_pattern('crm.show_opportunity', 'opp_id') %}`` ...
+    ``{{ card_url(opp.id) }}``. Integer ids only (``int()`` is applied)."""
+    from flask import url_for
+
+    from core.validation import MAX_ID
+
+    url = url_for(endpoint, **values, **{arg: MAX_ID})
+    head, _sep, tail = url.rpartition(str(MAX_ID))
+    return lambda value: f"{head}{int(value)}{tail}"
+
+
 def int_or_none(value) -> int | None:
     """A positive id-sized integer (at most ``core.validation.MAX_ID``) from a form or
     query value, else None: page-side filters parsed from ``request.args`` use it."""

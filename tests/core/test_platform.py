@@ -167,3 +167,21 @@ def test_postgresql_connections_run_without_jit(app):
     40 of 87 ms): the engine turns it off on every connection."""
     assert db.session.scalar(sa.text("SHOW jit")) == "off"
     assert db.session.scalar(sa.text("SELECT 1")) == 1
+
+
+def test_url_pattern_builds_the_same_urls_as_url_for(app):
+    """One routing-map build for many ids (a board's cards), the same URLs, under a
+    script root too; only integers go in."""
+    from flask import url_for
+
+    from core.web import url_pattern
+
+    for base in ("http://localhost/", "http://localhost/comptoir/"):
+        with app.test_request_context("/", base_url=base):
+            card = url_pattern("crm.show_opportunity", "opp_id")
+            for opp_id in (1, 42, 2**31 - 1):
+                assert card(opp_id) == url_for("crm.show_opportunity", opp_id=opp_id)
+            partner = url_pattern("partners.show_partner", "partner_id")
+            assert partner(7) == url_for("partners.show_partner", partner_id=7)
+            with pytest.raises(ValueError):
+                card("1/../../admin")
