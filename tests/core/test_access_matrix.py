@@ -16,6 +16,7 @@ from core.auth.models import User
 from core.db import db
 from core.partners.models import Contact, Partner
 from core.partners.services import create_contact, create_partner
+from core.testing import access as matrix
 
 TABLE = """
 resource action   | admin        manager      owner        other        anonymous
@@ -39,32 +40,7 @@ users    me       | 200/200/200  200/200/200  200/200/200  200/200/200  302/401/
 modules  list     | 200/200/200  403/403/403  403/403/403  403/403/403  302/401/401
 """
 
-CHANNELS = ("page", "htmx", "api")
-
-
-def _parse(table: str):
-    """One test per (resource, action, role); it checks the three channels."""
-    lines = [line for line in table.strip().splitlines()]
-    roles = lines[0].split("|")[1].split()
-    cases = []
-    for line in lines[1:]:
-        left, right = line.split("|")
-        resource, action = left.split()
-        for role, cell in zip(roles, right.split(), strict=True):
-            expected = {channel: int(status)
-                        for channel, status in zip(CHANNELS, cell.split("/"), strict=True)
-                        if status != "---"}
-            cases.append(pytest.param(resource, action, role, expected,
-                                      id=f"{resource}-{action}-{role}"))
-    return cases
-
-
-CASES = _parse(TABLE)
-
-
-
-
-ROLE_FIXTURES = {"admin": "admin", "manager": "manager", "owner": "sales", "other": "sales2"}
+CASES = matrix.cases(TABLE)
 
 
 @pytest.fixture
@@ -123,7 +99,7 @@ def _request(resource, action, w):
         ("users", "me"): ("get", "/profile", None, "get", "/users/me", None),
         ("modules", "list"): ("get", "/admin/modules", None, "get", "/modules", None),
     }
-    return table[(resource, action)]
+    return matrix.Request(*table[(resource, action)])
 
 
 def _state(resource, action, w):
@@ -140,29 +116,10 @@ def _state(resource, action, w):
     }
 
 
-def _call(resource, action, channel, user, w, login, api, client):
-    method, url, form, api_method, api_url, body = _request(resource, action, w)
-    if channel == "api":
-        if user is None:
-            return getattr(client, api_method)("/api/v1" + api_url, json=body)
-        return getattr(api(user), api_method)(api_url, json=body)
-    caller = login(user) if user else client
-    headers = {"HX-Request": "true"} if channel == "htmx" else {}
-    kwargs = {"data": form} if method == "post" else {}
-    return getattr(caller, method)(url, headers=headers, **kwargs)
-
-
 def _check(resource, action, channel, expected, response, before, after) -> list[str]:
-    problems = []
+    problems = matrix.problems(channel, expected, response)
     if response.status_code != expected:
-        return [f"{channel}: {response.status_code} instead of {expected}"]
-    if channel == "api" and expected >= 400 and response.mimetype != "application/problem+json":
-        problems.append(f"{channel}: {response.mimetype} instead of problem+json")
-    if expected == 302 and "/login" not in response.headers.get("Location", ""):
-        problems.append(f"{channel}: redirected elsewhere than the sign-in page")
-    if channel == "htmx" and expected == 401 and not response.headers.get(
-            "HX-Redirect", "").startswith("/login"):
-        problems.append(f"{channel}: 401 without HX-Redirect to the sign-in page")
+        return problems
     if channel != "api" and expected in (200, 403, 404) and "HX-Request" not in response.headers.get(
             "Vary", ""):
         problems.append(f"{channel}: no 'Vary: HX-Request'")
@@ -179,23 +136,20 @@ def _check(resource, action, channel, expected, response, before, after) -> list
 @pytest.mark.parametrize(("resource", "action", "role", "expected"), CASES)
 def test_access_matrix(app, make_world, login, api, client, request, resource, action, role,
                        expected):
-    # Only the acting user is created (hashing passwords is what makes tests slow).
-    user = request.getfixturevalue(ROLE_FIXTURES[role]) if role in ROLE_FIXTURES else None
+    user = matrix.user_for(request, role)
     problems = []
     for channel, status in expected.items():
         w = make_world()
         before = _state(resource, action, w)
-        response = _call(resource, action, channel, user, w, login, api, client)
+        response = matrix.send(_request(resource, action, w), channel, user, login=login, api=api,
+                               client=client)
         problems += _check(resource, action, channel, status, response, before,
                            _state(resource, action, w))
     assert not problems, problems
 
 
 def test_matrix_covers_every_role_and_channel():
-    roles = {c.values[2] for c in CASES}
-    channels = {channel for c in CASES for channel in c.values[3]}
-    assert roles == {"admin", "manager", "owner", "other", "anonymous"}
-    assert channels == set(CHANNELS)
+    assert matrix.covers_every_role_and_channel(CASES)
 
 
 def test_owner_of_partner_is_the_salesperson(make_world, login, sales, sales2):
