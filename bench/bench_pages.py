@@ -41,7 +41,8 @@ def _bare_blueprint() -> Blueprint:
     from modules.calendar import services as calendar
     from modules.calendar.models import Event
     from modules.crm.models import Lead, LeadSource, Opportunity, OpportunityStage
-    from modules.crm.views.opportunities import _card_ids
+    from modules.crm.services.opportunities import _first_ids_by_stage
+    from modules.crm.views.opportunities import KANBAN_LIMIT
     from modules.sales.models import SaleOrder
 
     bp = Blueprint("bench_bare", __name__, url_prefix="/_bare")
@@ -96,8 +97,8 @@ def _bare_blueprint() -> Blueprint:
         # The page's own ranking (one UNION ALL of index walks per stage), then the cards.
         stmt = access.visible(sa.select(Opportunity), Opportunity, current_user
                               ).where(Opportunity.status == "open")
-        ids = _card_ids(stmt, db.session.scalars(sa.select(OpportunityStage).where(
-            OpportunityStage.is_won.is_(False), OpportunityStage.is_lost.is_(False))).all())
+        ids = _first_ids_by_stage(stmt, db.session.scalars(sa.select(OpportunityStage).where(
+            OpportunityStage.is_won.is_(False), OpportunityStage.is_lost.is_(False))).all(), KANBAN_LIMIT)
         rows = db.session.execute(
             sa.select(Opportunity.id, Opportunity.name, Opportunity.stage_id, Opportunity.amount,
                       Opportunity.expected_close_date, Partner.name)

@@ -315,6 +315,50 @@ def forecast(user: User, months: int = 12, *, today: date | None = None,
     return items
 
 
+def board_cards(user: User, columns: list[OpportunityStage], limit: int, **filters) -> dict[int, list]:
+    """The pipeline board: for each stage of ``columns``, its first ``limit`` open
+    opportunities the user may see (``filters`` as :func:`filtered`), by expected close date
+    (none last) then id, with their partner, lead and salesperson loaded."""
+    stmt = filtered(sa.select(Opportunity), user, **filters).where(Opportunity.status == "open")
+    ids = _first_ids_by_stage(stmt, columns, limit)
+    cards = db.session.scalars(
+        sa.select(Opportunity).where(Opportunity.id.in_(ids))
+        .options(sa.orm.joinedload(Opportunity.partner), sa.orm.joinedload(Opportunity.lead),
+                 sa.orm.joinedload(Opportunity.assignee))
+        .order_by(Opportunity.expected_close_date.asc().nulls_last(), Opportunity.id)).unique().all() if ids else []
+    by_stage: dict[int, list] = {stage.id: [] for stage in columns}
+    for opp in cards:
+        by_stage.setdefault(opp.stage_id, []).append(opp)
+    return by_stage
+
+
+def _first_ids_by_stage(stmt, columns: list[OpportunityStage], limit: int) -> list[int]:
+    """The ids of the first ``limit`` rows of ``stmt`` in each stage, by expected close date
+    (none last) then id: one UNION ALL of two index walks per stage (the dated ones, then
+    the undated ones), each stopped at the limit. A window function ranking every open
+    opportunity sorted them all (SQLite cannot read NULLS LAST from an index): 28 ms at
+    20,000 open opportunities against under 1 ms."""
+    if not columns:
+        return []
+    base = stmt.with_only_columns(Opportunity.id, Opportunity.stage_id, Opportunity.expected_close_date)
+    date = Opportunity.expected_close_date
+    branches = []
+    for stage in columns:
+        in_stage = base.where(Opportunity.stage_id == stage.id)
+        branches.append(in_stage.where(date.is_not(None)).order_by(date, Opportunity.id)
+                        .limit(limit).subquery().select())
+        branches.append(in_stage.where(date.is_(None)).order_by(Opportunity.id)
+                        .limit(limit).subquery().select())
+    by_stage: dict[int, list] = {}
+    for row in db.session.execute(sa.union_all(*branches)):
+        by_stage.setdefault(row.stage_id, []).append(row)
+    ids = []
+    for rows in by_stage.values():
+        rows.sort(key=lambda r: (r.expected_close_date is None, r.expected_close_date or 0, r.id))
+        ids.extend(r.id for r in rows[:limit])
+    return ids
+
+
 def pipeline_by_stage(user: User, *, open_only: bool = True, **filters) -> list[dict]:
     """Every stage with its count, amount and weighted amount (one GROUP BY query)."""
     stmt = filtered(
