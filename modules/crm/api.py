@@ -57,21 +57,14 @@ def _user_filter(value: str | int | None, user) -> int | None:
 def list_leads(query: s.LeadQuery):
     user = api_user()
 
+    source = leads.resolve_source(query.source) if query.source else None
+    assigned_to = "none" if query.assigned_to == "none" else _user_filter(query.assigned_to, user)
+    _key, order = sort_clause(LEAD_SORTS, query.sort, "-created")
+
     def rows(total: int = 0):
-        stmt = access.visible(sa.select(Lead), Lead, user).options(sa.orm.joinedload(Lead.source))
-        if query.q:
-            stmt = stmt.where(leads.matching(query.q, narrow=total <= search.NARROW_LIMIT))
-        if query.status:
-            stmt = stmt.where(Lead.status == query.status)
-        if query.assigned_to == "none":
-            stmt = stmt.where(Lead.assigned_to.is_(None))
-        elif query.assigned_to:
-            stmt = stmt.where(Lead.assigned_to == _user_filter(query.assigned_to, user))
-        if query.source:
-            source = leads.resolve_source(query.source)
-            stmt = stmt.where(Lead.source_id == source)
-        _key, order = sort_clause(LEAD_SORTS, query.sort, "-created")
-        return stmt.order_by(order, Lead.id.desc())
+        return leads.filtered(sa.select(Lead), user, q=query.q, status=query.status, source_id=source,
+                              assigned_to=assigned_to, narrow=total <= search.NARROW_LIMIT
+                              ).options(sa.orm.joinedload(Lead.source)).order_by(order, Lead.id.desc())
 
     page = page_of(rows(), query, rows_stmt=rows)
     ids = [lead.id for lead in page["items"]]

@@ -98,6 +98,26 @@ def _conditional_update(lead: Lead, action: str, values: dict, *extra_where) -> 
 
 # --- fields ------------------------------------------------------------------------------
 
+def filtered(stmt, user: User, *, q: str | None = None, status: str | None = None,
+             source_id: int | None = None, assigned_to: int | str | None = None,
+             narrow: bool = True):
+    """``stmt`` restricted to the leads ``user`` sees and to the filters given (the list
+    page, its kanban and the API): ``assigned_to`` a user id or "none" (unassigned);
+    ``narrow`` as :func:`matching`."""
+    stmt = access.visible(stmt, Lead, user)
+    if q:
+        stmt = stmt.where(matching(q, narrow=narrow))
+    if status in STATUS_LABELS:
+        stmt = stmt.where(Lead.status == status)
+    if source_id is not None:
+        stmt = stmt.where(Lead.source_id == source_id)
+    if assigned_to == "none":
+        stmt = stmt.where(Lead.assigned_to.is_(None))
+    elif assigned_to is not None:
+        stmt = stmt.where(Lead.assigned_to == assigned_to)
+    return stmt
+
+
 def matching(q: str, *, narrow: bool = True) -> sa.ColumnElement:
     """The search box's condition: leads whose name or company, email or city contains
     ``q`` (served by the substring index of migration crm_0004; ``narrow``: see

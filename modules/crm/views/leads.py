@@ -34,19 +34,9 @@ def _filtered(args, *, narrow: bool = True):
     status = args.get("status", "")
     source = args.get("source", "")
     assignee = args.get("assignee", "")
-    stmt = access.visible(sa.select(Lead), Lead, current_user)
-    if q:
-        stmt = stmt.where(leads.matching(q, narrow=narrow))
-    if status in leads.STATUS_LABELS:
-        stmt = stmt.where(Lead.status == status)
-    if int_or_none(source):
-        stmt = stmt.where(Lead.source_id == int_or_none(source))
-    if assignee == "me":
-        stmt = stmt.where(Lead.assigned_to == current_user.id)
-    elif assignee == "none":
-        stmt = stmt.where(Lead.assigned_to.is_(None))
-    elif int_or_none(assignee):
-        stmt = stmt.where(Lead.assigned_to == int_or_none(assignee))
+    assigned_to = current_user.id if assignee == "me" else "none" if assignee == "none" else int_or_none(assignee)
+    stmt = leads.filtered(sa.select(Lead), current_user, q=q, status=status, source_id=int_or_none(source),
+                          assigned_to=assigned_to, narrow=narrow)
     filters = {"q": q, "status": status, "source": source, "assignee": assignee}
     return stmt, filters
 
