@@ -10,20 +10,15 @@ in a temporary folder, or COMPTOIR_BENCH_DATABASE_URL): a generated CSV file goe
 
 from __future__ import annotations
 
-import argparse
 import csv
-import json
 import os
 import random
 import resource
-import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import in_own_process, script
 
 
 def generate(path: str, rows: int) -> None:
@@ -78,22 +73,8 @@ def run(quick: bool) -> list[dict]:
     sizes = [5_000] if quick else [100_000]
     if not quick and os.environ.get("BENCH_IMPORT_MILLION"):
         sizes.append(1_000_000)
-    rows = []
-    for size in sizes:
-        out = subprocess.run([sys.executable, "-m", "bench.bench_import", "--rows", str(size), "--json"],
-                             cwd=ROOT, capture_output=True, text=True, check=True)
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    return rows
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    result = measure(args.rows)
-    print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+    return [in_own_process("bench_import", "rows", size) for size in sizes]
 
 
 if __name__ == "__main__":
-    main()
+    script(measure, "rows", 100_000)

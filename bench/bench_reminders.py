@@ -10,16 +10,12 @@ reminder must be delivered exactly once. Also a script:
 
 from __future__ import annotations
 
-import argparse
-import json
 import resource
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench.common import in_own_process, script
+
 EVENTS = 200
 USERS = 5
 
@@ -68,19 +64,8 @@ def measure(reminders: int) -> dict:
 
 def run(quick: bool) -> list[dict]:
     count = 2_000 if quick else 10_000
-    out = subprocess.run([sys.executable, "-m", "bench.bench_reminders", "--reminders", str(count), "--json"],
-                         cwd=ROOT, capture_output=True, text=True, check=True)
-    return [json.loads(out.stdout.strip().splitlines()[-1])]
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--reminders", type=int, default=10_000)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-    result = measure(args.reminders)
-    print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))
+    return [in_own_process("bench_reminders", "reminders", count)]
 
 
 if __name__ == "__main__":
-    main()
+    script(measure, "reminders", 10_000)

@@ -3,9 +3,13 @@ memory figures."""
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from contextlib import contextmanager
@@ -58,3 +62,24 @@ def timed(fn, repeat: int) -> dict:
     p95 = samples[min(len(samples) - 1, int(round(0.95 * (len(samples) - 1))))]
     return {"median_ms": round(statistics.median(samples), 2), "p95_ms": round(p95, 2),
             "cpu_ms": round(statistics.median(cpu), 2), "n": repeat}
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def in_own_process(module: str, option: str, size: int) -> dict:
+    """Run ``python -m bench.<module> --<option> SIZE --json`` and return its result: a
+    measure whose peak memory must be its own (``ru_maxrss`` only grows in a process)."""
+    out = subprocess.run([sys.executable, "-m", f"bench.{module}", f"--{option}", str(size), "--json"],
+                         cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def script(measure, option: str, default: int) -> None:
+    """The command line of such a bench: ``--<option> N`` (default ``default``), ``--json``."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument(f"--{option}", type=int, default=default)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    result = measure(getattr(args, option))
+    print(json.dumps(result) if args.json else "\n".join(f"{k}: {v}" for k, v in result.items()))

@@ -49,12 +49,13 @@ def forms(model) -> st.SearchStrategy[dict]:
                            max_size=len(names))
 
 
-def snapshot() -> dict:
+def snapshot(tables: tuple[str, ...] = WATCHED) -> dict:
+    """Every row of ``tables``, to compare before and after a request."""
     db.session.commit()
     with db.engine.connect() as conn:
         return {name: sorted(map(tuple, conn.execute(sa.text(f"SELECT * FROM {name}"))),  # noqa: S608 - fixed names
                              key=repr)
-                for name in WATCHED}
+                for name in tables}
 
 
 def check(response, before: dict, ok: tuple[int, ...]) -> None:

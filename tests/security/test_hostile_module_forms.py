@@ -7,11 +7,10 @@ schemathesis fuzzer, test_api_fuzz.py; the core's forms by test_hostile_input.py
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.db import db
+from tests.security import test_hostile_input as hostile
 from tests.security.test_hostile_input import FORM_VALUES, SETTINGS
 
 WATCHED = ("crm_lead", "crm_opportunity", "calendar_event", "calendar_reminder", "calendar_event_user",
@@ -47,11 +46,7 @@ FORMS = {
 
 
 def snapshot() -> dict:
-    db.session.commit()
-    with db.engine.connect() as conn:
-        return {name: sorted(map(tuple, conn.execute(sa.text(f"SELECT * FROM {name}"))),  # noqa: S608 - fixed names
-                             key=repr)
-                for name in WATCHED}
+    return hostile.snapshot(WATCHED)
 
 
 @pytest.fixture
