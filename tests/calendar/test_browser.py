@@ -98,3 +98,32 @@ def test_log_a_call_from_the_partner_panel(page, sales, partner):
     page.click("#event-form button[type=submit]")
     page.wait_for_selector("[data-field-error=end]")
     assert page.is_visible("#modal")
+
+
+@pytest.mark.browser
+def test_modal_closes_when_answered_while_still_opening(page, sales, partner):
+    """A form answered before its modal finished fading in (a quick Enter, a fast
+    server) must still close it: Bootstrap ignores hide() during a transition."""
+    db.session.commit()
+    sqlite_begin_mode.set("DEFERRED")
+    browser_login(page, sales.email)
+    page.goto(f"/partners/{partner.id}")
+    # Answer "close" the moment the modal starts opening, as a 204 + HX-Trigger would.
+    page.evaluate("""() => document.getElementById("modal").addEventListener(
+        "show.bs.modal",
+        () => { document.body.dataset.modalOpening = "yes";
+                setTimeout(() => document.body.dispatchEvent(new Event("closeModal"))); },
+        {once: true})""")
+    page.click("#panel-events >> text=Log a call")
+    page.wait_for_selector("body[data-modal-opening=yes]", state="attached")
+    page.wait_for_selector("#event-form #f-subject", state="attached")
+    # Bootstrap shows the backdrop first and the dialog after it: wait for the end
+    # state, the page given back (no modal-open class, no backdrop, dialog hidden).
+    page.wait_for_selector("body:not(.modal-open)", state="attached", timeout=5000)
+    assert page.locator(".modal-backdrop").count() == 0
+    assert not page.is_visible("#modal")
+    # And it opens again normally afterwards.
+    page.click("#panel-events >> text=Schedule a meeting")
+    page.wait_for_selector("#event-form #f-subject")
+    page.wait_for_selector("#modal.show")
+    assert page.is_visible("#modal")

@@ -8,16 +8,38 @@
     if (!modal && modalEl && window.bootstrap) { modal = new bootstrap.Modal(modalEl); }
     return modal;
   }
+  // Bootstrap ignores show() and hide() while the modal is fading in or out, so a
+  // form answered before its modal finished opening (a quick Enter) would leave it
+  // open. Remember what was asked and do it once the running transition ends.
+  var state = "hidden";  // hidden, showing, shown, hiding
+  var wanted = null;
+  if (modalEl) {
+    modalEl.addEventListener("show.bs.modal", function () { state = "showing"; });
+    modalEl.addEventListener("hide.bs.modal", function () { state = "hiding"; });
+    modalEl.addEventListener("shown.bs.modal", function () {
+      state = "shown";
+      if (wanted === "hide") { wanted = null; getModal().hide(); }
+    });
+    modalEl.addEventListener("hidden.bs.modal", function () {
+      state = "hidden";
+      if (wanted === "show") { wanted = null; getModal().show(); }
+    });
+  }
+  function setModal(visible) {
+    var m = getModal(); if (!m) { return; }
+    if (state === "showing") { wanted = visible ? null : "hide"; return; }
+    if (state === "hiding") { wanted = visible ? "show" : null; return; }
+    wanted = null;
+    if (visible) { m.show(); } else { m.hide(); }
+  }
   document.body.addEventListener("htmx:afterSwap", function (evt) {
     if (evt.detail.target && evt.detail.target.id === "modal-content") {
-      var m = getModal(); if (m) { m.show(); }
+      setModal(true);
       var first = evt.detail.target.querySelector("input:not([type=hidden]), select, textarea");
       if (first) { first.focus(); }
     }
   });
-  document.body.addEventListener("closeModal", function () {
-    var m = getModal(); if (m) { m.hide(); }
-  });
+  document.body.addEventListener("closeModal", function () { setModal(false); });
   document.body.addEventListener("flash", function (evt) {
     var box = document.getElementById("flashes");
     if (!box || !evt.detail) { return; }
