@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import copy
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from babel import Locale
 from babel import dates as babel_dates
 from babel import numbers as babel_numbers
-from flask import current_app, has_request_context, request
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_timezone
+from flask import current_app, g, has_request_context, request
+from flask_babel import format_datetime, format_decimal, get_locale, get_timezone, get_translations
 from flask_babel import gettext as _gettext
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 
 def select_locale() -> str:
@@ -60,28 +65,131 @@ def fmt_datetime(value: datetime | None, fmt: str = "medium") -> str:
 def fmt_date(value: date | datetime | None, fmt: str = "medium") -> str:
     if not value:
         return ""
-    if isinstance(value, datetime):  # Flask-Babel moves it to the user's time zone first
-        return format_date(value, fmt)
-    # A plain date has no time zone: Babel directly (a third of the cost; a kanban has
-    # hundreds of them).
+    if isinstance(value, datetime):  # the day it is in the user's time zone
+        if value.tzinfo is None:  # stored as UTC (Flask-Babel's rule as well)
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(get_timezone()).date()
+    # Babel directly: Flask-Babel's format_date costs two to three times as much, and a
+    # list or a kanban formats a date a row.
     return babel_dates.format_date(value, fmt, locale=get_locale())
 
 
 def fmt_money(value: Decimal | None, currency: str | None = None) -> str:
     if value is None:
         return ""
-    return babel_numbers.format_currency(value, currency or current_app.config["DEFAULT_CURRENCY"],
-                                         locale=get_locale())
+    locale = get_locale()
+    currency = currency or current_app.config["DEFAULT_CURRENCY"]
+    pattern = _money_pattern(str(locale), currency)
+    if pattern is None:
+        return babel_numbers.format_currency(value, currency, locale=locale)
+    return pattern.apply(value, locale, currency_digits=False)
+
+
+@lru_cache(maxsize=512)
+def _money_pattern(locale_id: str, currency: str) -> babel_numbers.NumberPattern | None:
+    """The locale's currency pattern with this currency's symbol and digits already in it:
+    ``babel.numbers.format_currency`` gives the same text but looks the symbol up, and
+    works out the currency's plural name even when the pattern has no use for it, on every
+    call (40 µs; a kanban shows 400 amounts). ``tests/core/test_translations.py`` checks
+    the two agree. None for a pattern with the currency's code or name in it."""
+    locale = Locale.parse(locale_id)
+    standard = locale.currency_formats["standard"]
+    pattern = copy.copy(standard)
+    if any("¤¤" in part for part in (*standard.prefix, *standard.suffix)):
+        return None  # a pattern with the currency's code or name: Babel's own path
+    symbol = babel_numbers.get_currency_symbol(currency, locale)
+    pattern.prefix = tuple(part.replace("¤", symbol) for part in standard.prefix)
+    pattern.suffix = tuple(part.replace("¤", symbol) for part in standard.suffix)
+    digits = babel_numbers.get_currency_precision(currency)
+    pattern.frac_prec = (digits, digits)
+    return pattern
 
 
 def fmt_number(value) -> str:
     return format_decimal(value) if value is not None else ""
 
 
-def register_filters(app) -> None:
-    app.jinja_env.filters.update(
-        datetime=fmt_datetime, date=fmt_date, money=fmt_money, number=fmt_number
+def _translations():
+    """The request's translations, found once per request and locale.
+
+    Flask-Babel's ``get_translations()`` goes through nine context-local lookups (about
+    8-20 µs); a page calls ``_()`` hundreds of times (the shell, the filters, a badge per
+    row). Its per-request namespace keeps the current ``Locale`` object, which
+    ``force_locale`` (reminder emails in the recipient's language) and ``refresh()``
+    replace: the memo is only reused while that very object is current.
+    """
+    ns = g.get("_flask_babel")
+    if ns is not None:
+        memo = getattr(ns, "comptoir_translations", None)
+        if memo is not None and memo[0] is getattr(ns, "babel_locale", None):
+            return memo[1]
+    translations = get_translations()
+    ns = g.get("_flask_babel")
+    if ns is not None and getattr(ns, "babel_locale", None) is not None:
+        ns.comptoir_translations = (ns.babel_locale, translations)
+    return translations
+
+
+def _catalog_markup(text: str) -> Markup:
+    """A translation is markup (Jinja's rule): it comes from the templates' own strings and
+    the project's catalogs. The values formatted into it are escaped by ``%``."""
+    return Markup(text)  # noqa: S704  # nosec B704 - catalog text, not user input
+
+
+@pass_eval_context
+def _template_gettext(eval_ctx, string: str, **variables) -> str:
+    rv = _translations().ugettext(string)
+    if eval_ctx.autoescape:
+        rv = _catalog_markup(rv)
+    # Jinja's newstyle rule: always a format string ("%%" is "%"); without variables
+    # or "%" the result is rv itself.
+    return rv % variables if variables or "%" in rv else rv
+
+
+@pass_eval_context
+def _template_ngettext(eval_ctx, singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    rv = _translations().ungettext(singular, plural, num)
+    if eval_ctx.autoescape:
+        rv = _catalog_markup(rv)
+    return rv % variables
+
+
+@pass_eval_context
+def _template_pgettext(eval_ctx, context: str, string: str, **variables) -> str:
+    variables.setdefault("context", context)
+    rv = _translations().upgettext(context, string)
+    if eval_ctx.autoescape:
+        rv = _catalog_markup(rv)
+    return rv % variables
+
+
+@pass_eval_context
+def _template_npgettext(eval_ctx, context: str, singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("context", context)
+    variables.setdefault("num", num)
+    rv = _translations().unpgettext(context, singular, plural, num)
+    if eval_ctx.autoescape:
+        rv = _catalog_markup(rv)
+    return rv % variables
+
+
+def install_template_gettext(app) -> None:
+    """Templates' ``_``, ``gettext``, ``ngettext``, ``pgettext`` and ``npgettext``: Jinja's
+    newstyle gettext (autoescaped, always a format string) over ``_translations``. Jinja's
+    own wrappers cost three context calls per ``_()``; these cost one."""
+    app.jinja_env.globals.update(
+        _=_template_gettext,
+        gettext=_template_gettext,
+        ngettext=_template_ngettext,
+        pgettext=_template_pgettext,
+        npgettext=_template_npgettext,
     )
+
+
+def register_filters(app) -> None:
+    install_template_gettext(app)
+    app.jinja_env.filters.update(datetime=fmt_datetime, date=fmt_date, money=fmt_money, number=fmt_number)
     app.jinja_env.filters["zip_self"] = lambda value: (value, value)
     app.jinja_env.filters["translate_second"] = lambda pair: (pair[0], _gettext(pair[1]))
     app.jinja_env.globals["user_options"] = lambda users: [(u.id, u.name) for u in users]

@@ -279,3 +279,87 @@ def test_module_pages_in_french(app, login, sales):
     assert "vendor/fullcalendar/locales/fr.global.min.js" in html
     html = _html(client.get("/sales/orders"))
     assert "Devis et commandes" in html and "Quotes and orders" not in html
+
+
+# Templates' gettext (core.i18n.install_template_gettext): Jinja's newstyle rules, with the
+# request's translations found once per locale.
+
+def _render(app, source: str, autoescape: bool = True, **values) -> str:
+    env = app.jinja_env.overlay(autoescape=autoescape)
+    return env.from_string(source).render(**values)
+
+
+def test_template_gettext_follows_the_request_locale(app):
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert _render(app, "{{ _('Leads') }}") == "Pistes"
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert _render(app, "{{ _('Leads') }}") == "Leads"
+
+
+def test_template_gettext_under_force_locale_and_after(app):
+    """Reminder emails are rendered in the recipient's language inside another request:
+    the memo of the request's translations must not outlive the forced locale."""
+    from flask_babel import force_locale
+
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert _render(app, "{{ _('Leads') }}") == "Leads"
+        with force_locale("fr"):
+            assert _render(app, "{{ _('Leads') }}") == "Pistes"
+        assert _render(app, "{{ _('Leads') }}") == "Leads"
+
+
+def test_template_gettext_escapes_values_not_the_translation(app):
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "en"}):
+        html = _render(app, "{{ _('Draft quote #%(id)s', id=value) }}", value="<b>&")
+        assert html == "Draft quote #&lt;b&gt;&amp;"
+        # A text template (an email body) is not escaped.
+        text = _render(app, "{{ _('Draft quote #%(id)s', id=value) }}", autoescape=False, value="<b>&")
+        assert text == "Draft quote #<b>&"
+        # Always a format string, as Jinja's newstyle gettext: "%%" is a percent sign.
+        assert _render(app, "{{ _('100%% sure') }}") == "100% sure"
+        assert _render(app, "{{ ngettext('%(num)d lead', '%(num)d leads', 3) }}") == "3 leads"
+        assert _render(app, "{{ pgettext('opportunity status', 'Open') }}") == "Open"
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "fr"}):
+        assert _render(app, "{{ pgettext('opportunity status', 'Open') }}") == "Ouverte"
+
+
+def test_dates_are_the_users_day(app, sales):
+    """A datetime is shown as the day it is in the user's time zone."""
+    from datetime import UTC, datetime
+
+    from flask_login import login_user
+
+    from core.db import db
+    from core.i18n import fmt_date
+
+    late = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert fmt_date(late) == "Mar 1, 2026"
+        assert fmt_date(late.replace(tzinfo=None)) == "Mar 1, 2026"  # naive: UTC
+        assert fmt_date(late.date()) == "Mar 1, 2026"
+    sales.timezone = "Europe/Paris"
+    db.session.commit()
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "en"}):
+        login_user(db.session.get(type(sales), sales.id))
+        assert fmt_date(late) == "Mar 2, 2026"
+        assert fmt_date(late.date()) == "Mar 1, 2026"  # a plain date has no time zone
+
+
+@pytest.mark.parametrize("locale", ["en", "fr", "de_CH", "ja", "nl", "ar"])
+@pytest.mark.parametrize("currency", ["EUR", "USD", "JPY", "CHF", "KWD", "XYZ"])
+def test_money_is_babels_format_currency(app, locale, currency):
+    """core.i18n.fmt_money keeps a per-locale, per-currency pattern: the text must be
+    Babel's format_currency's, for every sign, size and rounding."""
+    from decimal import Decimal
+
+    from babel.numbers import format_currency
+    from flask_babel import force_locale
+
+    from core.i18n import fmt_money
+
+    values = ["0", "-0.004", "0.005", "1", "-1", "12.345", "-1234.5", "1234567.891", "999999999999.995",
+              "0.0001", "-98765.4321"]
+    with app.app_context(), app.test_request_context("/"), force_locale(locale):
+        for value in map(Decimal, values):
+            assert fmt_money(value, currency) == format_currency(value, currency, locale=locale), value
+        assert fmt_money(None, currency) == ""
