@@ -106,7 +106,9 @@ class Lead(TimestampMixin, db.Model):
             "status IN ('new', 'assigned', 'in_progress', 'converted', 'lost')", name="status"),
         sa.Index("ix_crm_lead_status_created", "status", "created_at"),
         sa.Index("ix_crm_lead_name_search", "name_search"),
-        sa.Index("ix_crm_lead_created_at", "created_at"),
+        # The default sort (newest, then id); the salesperson makes a salesperson's deep pages
+        # index-only (migration crm_0006).
+        sa.Index("ix_crm_lead_created_assignee", "created_at", "id", "assigned_to"),
         sa.Index("ix_crm_lead_updated_at", "updated_at"),
         sa.Index("ix_crm_lead_city", "city"),
         # the list filtered by status and source (and sorted by name) without a sort of all rows
@@ -122,10 +124,15 @@ class Lead(TimestampMixin, db.Model):
 
     @property
     def display_name(self) -> str:
-        person = self.person_name
-        if person and self.company_name:
-            return f"{person} ({self.company_name})"
-        return person or self.company_name or f"#{self.id}"
+        return self.name_of(self.id, self.first_name, self.last_name, self.company_name)
+
+    @staticmethod
+    def name_of(lead_id: int, first_name: str | None, last_name: str | None, company_name: str | None) -> str:
+        """A lead's display name from its columns (pages that read rows, not leads)."""
+        person = " ".join(p for p in (first_name, last_name) if p)
+        if person and company_name:
+            return f"{person} ({company_name})"
+        return person or company_name or f"#{lead_id}"
 
     def __str__(self) -> str:
         return self.display_name

@@ -206,6 +206,40 @@ def test_pipeline_columns_show_the_first_cards_by_close_date_undated_last(
     assert column(html) == ["Sales-early"] and column(html, qualification) == []
 
 
+def test_pipeline_cards_show_customer_amount_date_and_salesperson(login, manager, sales):
+    """A card is read as plain columns (services.opportunities.BoardCard): its customer is
+    the partner, else the lead (Lead.display_name's rule), else nothing."""
+    from core.partners.models import Partner
+    from modules.crm.services import leads as lead_svc
+
+    partner = Partner(name="Fromagerie Dubois", name_search="fromagerie dubois", version=1)
+    db.session.add(partner)
+    db.session.commit()
+    lead = lead_svc.create_lead({"first_name": "Ana", "last_name": "Lima", "company_name": "Lima SA"},
+                                by=manager)
+    bare_lead = lead_svc.create_lead({"company_name": "Seule SARL"}, by=manager)
+    new = stage("New").id
+    _opp(manager, "With partner", stage_id=new, partner_id=partner.id, amount=Decimal("1234.5"),
+         expected_close_date=date(2027, 3, 4), assigned_to=sales.id)
+    _opp(manager, "With lead", stage_id=new, lead_id=lead.id)
+    _opp(manager, "With bare lead", stage_id=new, lead_id=bare_lead.id)
+    _opp(manager, "Alone", stage_id=new)
+    cards = {c.name: c for c in svc.board_cards(manager, svc.stages(open_only=True), 50)[new]}
+    assert cards["With partner"].customer_name == "Fromagerie Dubois"
+    assert cards["With lead"].customer_name == "Ana Lima (Lima SA)" == db.session.get(
+        Opportunity, cards["With lead"].id).customer_name
+    assert cards["With bare lead"].customer_name == "Seule SARL"
+    assert cards["Alone"].customer_name == ""
+    card = cards["With partner"]
+    assert (card.amount, card.currency, card.probability, card.assignee_name) == (
+        Decimal("1234.50"), "EUR", 10, sales.name)
+    html = login(manager).get("/crm/pipeline").get_data(as_text=True)
+    start = html.index(f'id="opp-{card.id}"')
+    shown = html[start:html.index("</article>", start)]
+    for text in ("With partner", "Fromagerie Dubois", "€1,234.50", "10 %", "Mar 4, 2027", sales.name):
+        assert text in shown, text
+
+
 @pytest.mark.parametrize("field", ["name", "amount", "probability", "currency"])
 def test_patch_cannot_empty_a_required_field(api, login, manager, field):
     """A PATCH may leave a field out but not empty it (it was a 500: name None had no

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -315,20 +316,48 @@ def forecast(user: User, months: int = 12, *, today: date | None = None,
     return items
 
 
-def board_cards(user: User, columns: list[OpportunityStage], limit: int, **filters) -> dict[int, list]:
+@dataclass(slots=True)
+class BoardCard:
+    """What a pipeline card shows, read as plain columns (no ORM objects: a board has up to
+    a few hundred cards, and loading opportunities with their partner, lead and salesperson
+    cost 7 ms of a 35 ms page)."""
+
+    id: int
+    name: str
+    stage_id: int
+    amount: Decimal
+    currency: str
+    probability: int
+    expected_close_date: date | None
+    assignee_name: str | None
+    customer_name: str
+
+
+def board_cards(user: User, columns: list[OpportunityStage], limit: int, **filters) -> dict[int, list[BoardCard]]:
     """The pipeline board: for each stage of ``columns``, its first ``limit`` open
     opportunities the user may see (``filters`` as :func:`filtered`), by expected close date
-    (none last) then id, with their partner, lead and salesperson loaded."""
+    (none last) then id, as :class:`BoardCard`."""
     stmt = filtered(sa.select(Opportunity), user, **filters).where(Opportunity.status == "open")
     ids = _first_ids_by_stage(stmt, columns, limit)
-    cards = db.session.scalars(
-        sa.select(Opportunity).where(Opportunity.id.in_(ids))
-        .options(sa.orm.joinedload(Opportunity.partner), sa.orm.joinedload(Opportunity.lead),
-                 sa.orm.joinedload(Opportunity.assignee))
-        .order_by(Opportunity.expected_close_date.asc().nulls_last(), Opportunity.id)).unique().all() if ids else []
-    by_stage: dict[int, list] = {stage.id: [] for stage in columns}
-    for opp in cards:
-        by_stage.setdefault(opp.stage_id, []).append(opp)
+    by_stage: dict[int, list[BoardCard]] = {stage.id: [] for stage in columns}
+    if not ids:
+        return by_stage
+    rows = db.session.execute(
+        sa.select(Opportunity.id, Opportunity.name, Opportunity.stage_id, Opportunity.amount,
+                  Opportunity.currency, Opportunity.probability, Opportunity.expected_close_date,
+                  User.name, Partner.name, Lead.id, Lead.first_name, Lead.last_name, Lead.company_name)
+        .outerjoin(Partner, Partner.id == Opportunity.partner_id)
+        .outerjoin(Lead, Lead.id == Opportunity.lead_id)
+        .outerjoin(User, User.id == Opportunity.assigned_to)
+        .where(Opportunity.id.in_(ids))
+        .order_by(Opportunity.expected_close_date.asc().nulls_last(), Opportunity.id))
+    for (opp_id, name, stage_id, amount, currency, probability, close, assignee, partner,
+         lead_id, first, last, company) in rows:
+        # Opportunity.customer_name's rule: the partner, else the lead.
+        customer = partner if partner is not None else (
+            Lead.name_of(lead_id, first, last, company) if lead_id is not None else "")
+        by_stage.setdefault(stage_id, []).append(BoardCard(
+            opp_id, name, stage_id, amount, currency, probability, close, assignee, customer))
     return by_stage
 
 

@@ -1,0 +1,68 @@
+"""core.web.paginate / page_of: deep pages pick their rows by key first (a deferred join).
+Every page must hold exactly the rows, in the order, of the plain LIMIT/OFFSET query."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import sqlalchemy as sa
+
+from core.db import db
+from core.partners.models import Partner
+from core.web import page_of, paginate
+
+
+@pytest.fixture()
+def partners(app, sales, sales2):
+    rng = random.Random(7)
+    rows = []
+    for i in range(83):
+        rows.append(Partner(
+            name=rng.choice(["Alpha", "Beta", "Gamma", "Delta"]) + (f" {i}" if i % 3 else ""),
+            name_search="x", kind=rng.choice(["company", "individual"]),
+            partner_type=rng.choice(["prospect", "customer"]),
+            city=rng.choice([None, "Lyon", "Paris"]),
+            salesperson_id=rng.choice([None, sales.id, sales2.id]), version=1))
+    db.session.add_all(rows)
+    db.session.commit()
+    return rows
+
+
+SHAPES = {
+    "ties broken by id": lambda s: s.order_by(Partner.city.desc(), Partner.id),
+    "name, filtered": lambda s: s.where(Partner.partner_type == "prospect").order_by(Partner.name, Partner.id.desc()),
+    "eager-loaded salesperson": lambda s: s.options(sa.orm.joinedload(Partner.salesperson))
+    .order_by(Partner.kind, Partner.id),
+    "joined filter": lambda s: s.join(Partner.salesperson).where(Partner.salesperson_id.is_not(None))
+    .order_by(Partner.name, Partner.id),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("per_page", [1, 7, 25])
+def test_every_page_is_the_plain_offsets(app, partners, shape, per_page):
+    stmt = SHAPES[shape](sa.select(Partner))
+    total = len(db.session.scalars(stmt).unique().all())
+    assert total > per_page
+    pages = -(-total // per_page)
+    seen = []
+    for number in range(1, pages + 2):  # and one past the end: empty
+        plain = db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)).unique().all()
+        deferred = db.session.scalars(page_of(stmt, number, per_page)).unique().all()
+        assert [p.id for p in deferred] == [p.id for p in plain], number
+        result = paginate(stmt, number, per_page)
+        assert [p.id for p in result.items] == [p.id for p in plain] and result.total == total
+        seen += [p.id for p in deferred]
+    assert len(seen) == len(set(seen)) == total
+
+
+def test_deep_pages_pick_keys_first(app, partners):
+    stmt = sa.select(Partner).options(sa.orm.joinedload(Partner.salesperson)).order_by(Partner.name, Partner.id)
+    first = str(page_of(stmt, 1, 25).compile(db.engine))
+    deep = str(page_of(stmt, 3, 25).compile(db.engine))
+    assert " IN (SELECT " not in first
+    assert " IN (SELECT core_partner.id" in deep
+    # Not an entity query (rows of columns): a plain OFFSET.
+    columns = sa.select(Partner.id, Partner.name).order_by(Partner.name)
+    assert " IN (SELECT " not in str(page_of(columns, 3, 25).compile(db.engine))
