@@ -11,6 +11,7 @@ requests the page a few times to warm caches, then once with a timer on every st
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import sqlalchemy as sa
@@ -65,8 +66,9 @@ def main(argv: list[str] | None = None) -> None:
         sa.event.remove(db.engine, "after_cursor_execute", after)
 
         in_sql = sum(s[0] for s in statements)
+        width = int(os.environ.get("BENCH_SQL_WIDTH", 400))  # characters of each statement shown
         for ms, statement, parameters in sorted(statements, key=lambda s: -s[0]):
-            print(f"{ms:8.2f} ms  {' '.join(statement.split())[:400]}")
+            print(f"{ms:8.2f} ms  {' '.join(statement.split())[:width]}")
             if args.plan:
                 explain = "EXPLAIN QUERY PLAN " if db.engine.dialect.name == "sqlite" else "EXPLAIN ANALYZE "
                 with db.engine.connect() as conn:

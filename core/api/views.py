@@ -178,7 +178,7 @@ def list_partners(query: PartnerQuery):
     user = api_user()
     stmt = access.visible(sa.select(Partner), Partner, user)
     if query.q:
-        stmt = stmt.where(Partner.name_search.like(search_pattern(query.q), escape="\\"))
+        stmt = stmt.where(services.matching(query.q))
     if query.partner_type:
         stmt = stmt.where(Partner.partner_type == query.partner_type)
     if query.kind:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from core import timeline
+from core import search, timeline
 from core.access import require, require_model
 from core.auth.models import User
 from core.db import db
@@ -18,6 +18,18 @@ from core.validation import normalize_phone
 PARTNER_FIELDS = ("name", "kind", "partner_type", "email", "phone", "website", "street", "city",
                   "postal_code", "country", "notes", "salesperson_id")
 CONTACT_FIELDS = ("partner_id", "first_name", "last_name", "email", "phone", "job_title")
+
+
+def matching(q: str, *, narrow: bool = True) -> sa.ColumnElement:
+    """Partners whose name, email or city contains ``q`` (the substring index of migration
+    core_0005; ``narrow``: see ``core.search.contains``)."""
+    return search.contains("core_partner", Partner.id, [Partner.name_search, sa.func.lower(Partner.email),
+                                                        sa.func.lower(Partner.city)], q, narrow=narrow)
+
+
+def name_contains(text: str) -> sa.ColumnElement:
+    """Partners whose (lowercased) name contains ``text``, through the same index."""
+    return search.contains("core_partner", Partner.id, [Partner.name_search], text)
 
 
 def email_domain(email: str | None) -> str | None:

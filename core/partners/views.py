@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core import access, once, timeline
+from core import access, once, search, timeline
 from core.auth.models import User
 from core.db import db
 from core.errors import Conflict, ValidationError
@@ -55,20 +55,22 @@ def list_partners():
     partner_type = request.args.get("type", "")
     salesperson = request.args.get("salesperson", "")
     sort, order = sort_clause(PARTNER_SORTS, request.args.get("sort"), "name")
-    stmt = access.visible(sa.select(Partner), Partner, current_user)
-    if q:
-        pattern = search_pattern(q)
-        stmt = stmt.where(sa.or_(Partner.name_search.like(pattern, escape="\\"),
-                                 sa.func.lower(Partner.email).like(pattern, escape="\\"),
-                                 sa.func.lower(Partner.city).like(pattern, escape="\\")))
-    if partner_type in ("prospect", "customer"):
-        stmt = stmt.where(Partner.partner_type == partner_type)
-    if salesperson == "me":
-        stmt = stmt.where(Partner.salesperson_id == current_user.id)
-    elif int_or_none(salesperson):
-        stmt = stmt.where(Partner.salesperson_id == int_or_none(salesperson))
-    stmt = stmt.options(sa.orm.joinedload(Partner.salesperson)).order_by(order, Partner.id)
-    page = paginate(stmt, int_arg("page", 1), 25)
+
+    def rows(total: int = 0):
+        # Few matches: read them through the search index; thousands: walk the sort's
+        # index and check each row against them (core.search.contains).
+        stmt = access.visible(sa.select(Partner), Partner, current_user)
+        if q:
+            stmt = stmt.where(services.matching(q, narrow=total <= search.NARROW_LIMIT))
+        if partner_type in ("prospect", "customer"):
+            stmt = stmt.where(Partner.partner_type == partner_type)
+        if salesperson == "me":
+            stmt = stmt.where(Partner.salesperson_id == current_user.id)
+        elif int_or_none(salesperson):
+            stmt = stmt.where(Partner.salesperson_id == int_or_none(salesperson))
+        return stmt.options(sa.orm.joinedload(Partner.salesperson)).order_by(order, Partner.id)
+
+    page = paginate(rows(), int_arg("page", 1), 25, rows_stmt=rows)
     return render("partners/list.html", fragment="results", page=page, q=q,
                   partner_type=partner_type, salesperson=salesperson, sort=sort, users=_users())
 
@@ -76,10 +78,7 @@ def list_partners():
 def _partner_filters(stmt):
     q = request.args.get("q", "").strip()[:100]
     if q:
-        pattern = search_pattern(q)
-        stmt = stmt.where(sa.or_(Partner.name_search.like(pattern, escape="\\"),
-                                 sa.func.lower(Partner.email).like(pattern, escape="\\"),
-                                 sa.func.lower(Partner.city).like(pattern, escape="\\")))
+        stmt = stmt.where(services.matching(q))
     if request.args.get("type") in ("prospect", "customer"):
         stmt = stmt.where(Partner.partner_type == request.args["type"])
     return stmt

@@ -87,11 +87,11 @@ def paginate(stmt: sa.Select, page: int, per_page: int, *, count_stmt: sa.Select
     total = db.session.scalar(count_stmt) or 0
     if rows_stmt is not None:
         stmt = rows_stmt(total)
-    items = db.session.scalars(page_of(stmt, page, per_page)).unique().all()
+    items = db.session.scalars(page_rows(stmt, page, per_page)).unique().all()
     return Page(items=list(items), page=page, per_page=per_page, total=total)
 
 
-def page_of(stmt: sa.Select, page: int, per_page: int) -> sa.Select:
+def page_rows(stmt: sa.Select, page: int, per_page: int) -> sa.Select:
     """``stmt``'s rows of page ``page``. Past the first page, a query of one entity (with a
     single-column key) picks its page by key first, then loads those rows: ``WHERE id IN
     (SELECT id ... ORDER BY ... LIMIT n OFFSET m)`` (a "deferred join"). The skipped rows

@@ -1,4 +1,4 @@
-"""core.web.paginate / page_of: deep pages pick their rows by key first (a deferred join).
+"""core.web.paginate / page_rows: deep pages pick their rows by key first (a deferred join).
 Every page must hold exactly the rows, in the order, of the plain LIMIT/OFFSET query."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from core.db import db
 from core.partners.models import Partner
-from core.web import page_of, paginate
+from core.web import page_rows, paginate
 
 
 @pytest.fixture()
@@ -49,7 +49,7 @@ def test_every_page_is_the_plain_offsets(app, partners, shape, per_page):
     seen = []
     for number in range(1, pages + 2):  # and one past the end: empty
         plain = db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)).unique().all()
-        deferred = db.session.scalars(page_of(stmt, number, per_page)).unique().all()
+        deferred = db.session.scalars(page_rows(stmt, number, per_page)).unique().all()
         assert [p.id for p in deferred] == [p.id for p in plain], number
         result = paginate(stmt, number, per_page)
         assert [p.id for p in result.items] == [p.id for p in plain] and result.total == total
@@ -59,10 +59,10 @@ def test_every_page_is_the_plain_offsets(app, partners, shape, per_page):
 
 def test_deep_pages_pick_keys_first(app, partners):
     stmt = sa.select(Partner).options(sa.orm.joinedload(Partner.salesperson)).order_by(Partner.name, Partner.id)
-    first = str(page_of(stmt, 1, 25).compile(db.engine))
-    deep = str(page_of(stmt, 3, 25).compile(db.engine))
+    first = str(page_rows(stmt, 1, 25).compile(db.engine))
+    deep = str(page_rows(stmt, 3, 25).compile(db.engine))
     assert " IN (SELECT " not in first
     assert " IN (SELECT core_partner.id" in deep
     # Not an entity query (rows of columns): a plain OFFSET.
     columns = sa.select(Partner.id, Partner.name).order_by(Partner.name)
-    assert " IN (SELECT " not in str(page_of(columns, 3, 25).compile(db.engine))
+    assert " IN (SELECT " not in str(page_rows(columns, 3, 25).compile(db.engine))

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from core import access
 from core.db import db
+from core.partners import services as partner_services
 from core.partners.models import Contact, Partner
 from modules.crm.models import Lead
 from modules.crm.services.leads import derive
@@ -84,7 +85,7 @@ def find(values: dict, user, *, exclude_lead_id: int | None = None) -> list[dict
         (phones, Partner.phone_normalized.in_(phones), lambda r: r.phone_normalized in phones,
          _("same phone")),
         (company and len(company) >= 3,
-         Partner.name_search.like(f"%{_escape(company or '')}%", escape="\\"),
+         partner_services.name_contains(company or ""),
          lambda r: (company or "") in (r.name_search or ""), _("similar company name")),
         (domain, Partner.email_domain == domain, lambda r: r.email_domain == domain, _("same email domain")),
     ])
