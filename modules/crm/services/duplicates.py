@@ -92,10 +92,6 @@ def find(values: dict, user, *, exclude_lead_id: int | None = None) -> list[dict
     return list(found.values())
 
 
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def for_lead(lead: Lead, user) -> list[dict]:
     values = {f: getattr(lead, f) for f in ("first_name", "last_name", "company_name", "email",
                                             "phone", "mobile")}
