@@ -17,7 +17,8 @@ set -euo pipefail
 HTMX_VERSION="2.0.11"             # htmx.org, 2.0.x line (NOT 4.x)
 BOOTSTRAP_VERSION="5.3.9"         # bootstrap, 5.3.x
 BOOTSTRAP_ICONS_VERSION="1.13.2"  # bootstrap-icons, 1.x
-FULLCALENDAR_VERSION="6.1.21"     # fullcalendar bundle + @fullcalendar/core (same version)
+FULLCALENDAR_VERSION="6.1.21"     # fullcalendar bundle + @fullcalendar/core + @fullcalendar/luxon3 (same version)
+LUXON_VERSION="3.7.2"             # luxon, 3.x (named time zones for FullCalendar)
 SORTABLEJS_VERSION="1.15.7"       # sortablejs, 1.15.x
 CHARTJS_VERSION="4.6.1"           # chart.js, 4.x
 # -----------------------------------------------------------------------------
@@ -28,7 +29,7 @@ VERSIONS_FILE="$VENDOR_DIR/VERSIONS.txt"
 
 # Sub-folders owned by this script; they are wiped and rebuilt on every run so
 # that files dropped from the lists below do not linger.
-MANAGED_DIRS=(htmx bootstrap bootstrap-icons fullcalendar sortablejs chartjs)
+MANAGED_DIRS=(htmx bootstrap bootstrap-icons fullcalendar luxon sortablejs chartjs)
 
 WORK_DIR="$(mktemp -d)"
 trap 'rm -rf "$WORK_DIR"' EXIT
@@ -146,6 +147,14 @@ vendor_pkg "fullcalendar@$FULLCALENDAR_VERSION" fullcalendar \
 
 vendor_pkg "@fullcalendar/core@$FULLCALENDAR_VERSION" fullcalendar \
     locales/fr.global.min.js:locales/fr.global.min.js
+
+# The calendar shows the user's saved time zone, not the browser's: FullCalendar needs a
+# plugin (and its date library) to compute a named zone's offsets.
+vendor_pkg "@fullcalendar/luxon3@$FULLCALENDAR_VERSION" fullcalendar \
+    index.global.min.js:luxon3.global.min.js
+
+vendor_pkg "luxon@$LUXON_VERSION" luxon \
+    build/global/luxon.min.js:luxon.min.js
 
 vendor_pkg "sortablejs@$SORTABLEJS_VERSION" sortablejs \
     Sortable.min.js:Sortable.min.js

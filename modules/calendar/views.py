@@ -89,7 +89,9 @@ def calendar_page():
     who = request.args.get("who", "me")
     if who not in ("me", "team") and int_or_none(who) is None:
         who = "me"
-    return render("calendar/calendar.html", who=who, users=_users())
+    # The calendar shows the time zone the rest of the app formats dates in (the user's
+    # saved one, else the default), not the browser's.
+    return render("calendar/calendar.html", who=who, users=_users(), timezone=str(_tz()))
 
 
 def _window() -> tuple[datetime, datetime]:

@@ -127,3 +127,50 @@ def test_modal_closes_when_answered_while_still_opening(page, sales, partner):
     page.wait_for_selector("#event-form #f-subject")
     page.wait_for_selector("#modal.show")
     assert page.is_visible("#modal")
+
+
+@pytest.mark.browser
+def test_calendar_shows_the_users_time_zone_not_the_browsers(page, sales):
+    """The user saved Asia/Tokyo; the browser runs in Europe/Paris. The calendar places an
+    event at its Tokyo time (as every other page formats it) and a drag saves the instant
+    it shows: one day later, same Tokyo hour."""
+    from zoneinfo import ZoneInfo
+
+    from modules.calendar import services
+
+    tokyo = ZoneInfo("Asia/Tokyo")
+    sales.timezone = "Asia/Tokyo"
+    today = datetime.now(tokyo).date()
+    monday = today - timedelta(days=today.weekday())
+    day = monday + timedelta(days=2)
+    start = datetime.combine(day, datetime.min.time(), tzinfo=tokyo).replace(hour=10)  # 01:00 UTC
+    event = services.create_event({"type": "meeting", "subject": "Réunion à Tokyo", "start": start,
+                                   "end": start + timedelta(hours=1)}, by=sales)
+    db.session.commit()
+    sqlite_begin_mode.set("DEFERRED")
+    browser_login(page, sales.email)
+    page.goto("/calendar")
+    card = page.locator(".fc-event:has-text('Réunion à Tokyo')")
+    card.wait_for()
+    assert "10:00" in card.inner_text()  # Paris would say 02:00, before the 07:00 first slot
+    # In the 10 o'clock row of Wednesday's column.
+    slot = page.locator("td.fc-timegrid-slot-lane[data-time='10:00:00']").bounding_box()
+    box = card.bounding_box()
+    assert abs(box["y"] - slot["y"]) < slot["height"]
+    column = page.locator(f"td.fc-timegrid-col[data-date='{day.isoformat()}']").bounding_box()
+    assert column["x"] <= box["x"] + box["width"] / 2 <= column["x"] + column["width"]
+
+    target = page.locator(f"td.fc-timegrid-col[data-date='{(day + timedelta(days=1)).isoformat()}']")
+    x, y = box["x"] + box["width"] / 2, box["y"] + 8
+    with page.expect_response(lambda r: "/api/v1/events/" in r.url and r.request.method == "PATCH") as info:
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 10, y + 2, steps=5)
+        to = target.bounding_box()
+        page.mouse.move(to["x"] + to["width"] / 2, y, steps=15)
+        page.mouse.up()
+    assert info.value.status == 200, info.value.text()
+    db.session.rollback()
+    moved = db.session.get(Event, event.id)
+    assert moved.start == start + timedelta(days=1)
+    assert moved.end - moved.start == timedelta(hours=1)

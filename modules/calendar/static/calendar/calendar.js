@@ -24,8 +24,10 @@
       body.start = first + "T00:00:00Z";
       body.end = (ev.end ? ev.endStr.slice(0, 10) : nextDay(first)) + "T00:00:00Z";
     } else {
-      body.start = ev.start.toISOString();
-      body.end = (ev.end || new Date(ev.start.getTime() + 3600 * 1000)).toISOString();
+      // In a named time zone the Date objects are "UTC-coerced" (their UTC fields are the
+      // wall time there): formatIso writes the wall time with the zone's real offset.
+      body.start = calendar.formatIso(ev.start);
+      body.end = calendar.formatIso(ev.end || new Date(ev.start.getTime() + 3600 * 1000));
     }
     fetch(el.dataset.apiUrl + ev.id, {
       method: "PATCH", credentials: "same-origin",
@@ -57,9 +59,9 @@
 
   var calendar = new FullCalendar.Calendar(el, {
     locale: el.dataset.locale || "en",
-    // The forms read times in the user's time zone: "UTC" when none is set, else the
-    // browser's own ("local"), which is the user's in practice.
-    timeZone: el.dataset.timezone || "local",
+    // The user's saved time zone (the one the forms and pages use), whatever the
+    // browser's: named zones are computed by the Luxon plugin.
+    timeZone: el.dataset.timezone || "UTC",
     initialView: narrow ? "timeGridDay" : "timeGridWeek",
     headerToolbar: narrow
       ? {left: "prev,next", center: "title", right: "today"}
