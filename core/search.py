@@ -31,10 +31,10 @@ def fts_table(table: str) -> str:
 
 
 def is_search_object(name: str | None) -> bool:
-    """Made by a migration for one database (FTS5 tables, trigram and GiST indexes), not
-    declared by the models."""
+    """Made by a migration for one database (FTS5 tables, trigram and GiST indexes, indexes
+    named ``*_sqlite``), not declared by the models."""
     return bool(name) and (re.fullmatch(r".+_fts(_(data|idx|docsize|config|content))?", name) is not None
-                           or name.endswith(("_trgm", "_gist")))
+                           or name.endswith(("_trgm", "_gist", "_sqlite")))
 
 
 def _term(q: str) -> str:

@@ -248,3 +248,26 @@ def test_home_agenda(login, sales, sales2):
     html = login(sales).get("/").data.decode()
     assert "My agenda" in html and "Mon rendez-vous" in html
     assert "Pas le mien" not in html and "Trop loin" not in html
+
+
+@pytest.mark.parametrize("who", ["me", "team"])
+def test_feed_keeps_events_that_began_long_before_the_window(login, sales, manager, who):
+    """The window's overlap bounds start from below by the longest event's length (SQLite:
+    services.longest_event): an event that began weeks earlier and still runs is in the
+    feed; one that ended just before the window is not; nor one that starts at its end."""
+    week = {"start": at(0).date().isoformat(), "end": (at(0) + timedelta(days=7)).date().isoformat()}
+    window_start = at(0).replace(hour=0)
+    fair = make(sales, subject="Salon (6 semaines)", start=window_start - timedelta(days=40),
+                end=window_start + timedelta(hours=1))
+    ended = make(sales, subject="Fini juste avant", start=window_start - timedelta(days=3),
+                 end=window_start)
+    short = make(sales, subject="Court", start=window_start + timedelta(hours=9),
+                 end=window_start + timedelta(hours=10))
+    after = make(sales, subject="Après", start=window_start + timedelta(days=7),
+                 end=window_start + timedelta(days=7, hours=1))
+    c = login(sales if who == "me" else manager)
+    ids = {int(i["id"]) for i in c.get("/calendar/events.json", query_string={**week, "who": who}).json}
+    assert fair.id in ids and short.id in ids
+    assert ended.id not in ids and after.id not in ids
+    if db.engine.dialect.name == "sqlite":  # julianday's arithmetic is good to the millisecond
+        assert abs(services.longest_event() - timedelta(days=40, hours=1)) < timedelta(milliseconds=5)
