@@ -42,9 +42,12 @@ def visible_condition(user) -> Any:
     conditions = [
         Event.organizer_id == user.id,
         Event.id.in_(sa.select(event_user.c.event_id).where(event_user.c.user_id == user.id)),
-        sa.select(Partner.id).where(Partner.id == Event.partner_id, Partner.salesperson_id == user.id).exists(),
+        # correlate(Event) only: a query that also joins partners (or contacts, leads...)
+        # must not have them taken from its own FROM.
+        sa.select(Partner.id).where(Partner.id == Event.partner_id, Partner.salesperson_id == user.id)
+        .correlate(Event).exists(),
         sa.select(Contact.id).join(Partner, Partner.id == Contact.partner_id)
-        .where(Contact.id == Event.contact_id, Partner.salesperson_id == user.id).exists(),
+        .where(Contact.id == Event.contact_id, Partner.salesperson_id == user.id).correlate(Event).exists(),
     ]
     for name, linkable in linkable_types().items():
         try:
@@ -55,7 +58,7 @@ def visible_condition(user) -> Any:
         # builds the whole IN list first, every unassigned lead included (100 ms at 100,000
         # leads for a lead page's events panel).
         conditions.append(sa.and_(Event.related_type == name, record.where(
-            linkable.model.id == Event.related_id).exists()))
+            linkable.model.id == Event.related_id).correlate(Event).exists()))
     return sa.or_(*conditions)
 
 

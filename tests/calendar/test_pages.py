@@ -271,3 +271,28 @@ def test_feed_keeps_events_that_began_long_before_the_window(login, sales, manag
     assert ended.id not in ids and after.id not in ids
     if db.engine.dialect.name == "sqlite":  # julianday's arithmetic is good to the millisecond
         assert abs(services.longest_event() - timedelta(days=40, hours=1)) < timedelta(milliseconds=5)
+
+
+def test_visibility_holds_in_queries_that_join_partners_contacts_and_leads(sales, sales2, partner, contact):
+    """The visibility condition's subqueries correlate to the event only: a query that also
+    joins partners, contacts or leads (the bench's baseline, a plugin's report) keeps them
+    as its own tables (SQLAlchemy would otherwise correlate them too, and fail)."""
+    import sqlalchemy as sa
+
+    from core.partners.models import Contact, Partner
+    from modules.crm.models import Lead
+    from modules.crm.services import leads as lead_svc
+
+    lead = lead_svc.create_lead({"last_name": "Visible"}, by=sales)
+    about_partner = make(sales2, partner_id=partner.id)
+    about_contact = make(sales2, contact_id=contact.id, partner_id=partner.id)
+    about_lead = make(sales2, related={"type": "lead", "id": lead.id})
+    hidden = make(sales2)
+    stmt = (services.visible_events(sales)
+            .with_only_columns(Event.id, Partner.name, Contact.last_name, Lead.last_name)
+            .outerjoin(Partner, Partner.id == Event.partner_id)
+            .outerjoin(Contact, Contact.id == Event.contact_id)
+            .outerjoin(Lead, sa.and_(Event.related_type == "lead", Lead.id == Event.related_id)))
+    rows = {r[0]: r[1:] for r in db.session.execute(stmt)}
+    assert set(rows) == {about_partner.id, about_contact.id, about_lead.id}
+    assert rows[about_contact.id][:2] == (partner.name, contact.last_name) and hidden.id not in rows
