@@ -128,3 +128,49 @@ def test_index_ddl_takes_plain_names_only(table, columns):
         search.create_index(Op(), table, columns)
     with pytest.raises(ValueError, match="not plain SQL names"):
         search.drop_index(Op(), table, columns)
+
+
+def _insert_trigger() -> str | None:
+    return db.session.scalar(sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                                     "AND name = 'crm_lead_fts_insert'"))
+
+
+def test_bulk_insert_indexes_the_rows_and_puts_the_trigger_back(sample, manager):
+    """core.search.bulk_insert (the CSV import's batches): the rows written in the block are
+    searchable, and the per-row trigger is there again for the writes that follow, also
+    when the block fails."""
+    import io
+
+    before = _insert_trigger() if db.engine.dialect.name == "sqlite" else None
+    report = imports.import_leads(io.BytesIO(b"last_name,city\n" + "".join(
+        f"Bulkimport{i},Ploërmel\n" for i in range(120)).encode()), by=None, batch_size=50)
+    assert report.imported == 120
+    assert len(ids("bulkimport")) == 120 and len(ids("ploërmel")) == 120
+    assert _insert_trigger() == before if before else True
+    later = leads.create_lead({"last_name": "Aprèsimport"}, by=manager)  # through the trigger
+    assert ids("aprèsimport") == {later.id}
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), search.bulk_insert(db.session, "crm_lead"):
+        db.session.execute(sa.insert(Lead.__table__), [{
+            "last_name": "Perdu", "name_search": "perdu", "status": "new", "recycled": False,
+            "version": 1, "created_at": later.created_at, "updated_at": later.created_at}])
+        raise Boom
+    db.session.rollback()
+    assert ids("perdu") == set()
+    if before:
+        assert _insert_trigger() == before
+    again = leads.create_lead({"last_name": "Encoreindexé"}, by=manager)
+    assert ids("encoreindexé") == {again.id}
+
+
+def test_all_or_nothing_import_rolled_back_keeps_the_trigger(sample):
+    import io
+
+    before = _insert_trigger() if db.engine.dialect.name == "sqlite" else None
+    report = imports.import_leads(io.BytesIO(b"last_name,email\nBon,bon@example.org\nMauvais,not-an-email\n"),
+                                  by=None, all_or_nothing=True)
+    assert report.rolled_back and ids("bon") == set()
+    assert _insert_trigger() == before if before else True

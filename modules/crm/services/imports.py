@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from pydantic import ValidationError as PydanticValidationError
 
-from core import access
+from core import access, search
 from core.api import pydantic_errors
 from core.auth.models import User
 from core.db import UTCDateTime, db, utcnow
@@ -312,7 +312,8 @@ def _write_batch(batch, report, duplicates, seen_emails, seen_phones, by, now) -
     # Plain executemany (no RETURNING: SQLite would then insert row by row), then the
     # history entries with one INSERT ... SELECT over the rows just written.
     last_id = db.session.scalar(sa.select(sa.func.max(Lead.id))) or 0
-    db.session.execute(sa.insert(Lead.__table__), kept)
+    with search.bulk_insert(db.session, "crm_lead"):  # the search index in one statement
+        db.session.execute(sa.insert(Lead.__table__), kept)
     entries = sa.select(
         sa.literal("lead"), Lead.id, sa.literal(now, UTCDateTime()),
         sa.literal(by.id if by is not None else None, sa.Integer), sa.literal("created"),
