@@ -254,8 +254,8 @@ def _leaks(response, w) -> bool:
 
 
 def _check(action, channel, expected, response, before, after, w) -> list[str]:
-    # The ICS feed's refusal is not JSON (a calendar client reads it).
-    problems = matrix.problems(channel, expected, response, problem_json=action != "forged")
+    # Every API-channel refusal is problem+json, the forged ICS feed's 404 included.
+    problems = matrix.problems(channel, expected, response)
     if response.status_code != expected:
         return problems
     if expected >= 400 and _leaks(response, w):
