@@ -132,3 +132,34 @@ def test_bad_phone_and_long_value():
     assert "phone" in reasons[2] and "mobile" in reasons[3]
     assert "last_name" in reasons[4] and "country" in reasons[5]
     assert report.imported == 0
+
+
+DUPLICATES_IN_FILE = (
+    "Last name,Email,Phone\n"
+    "Un,one@firm.example,+33 1 40 00 00 01\n"       # 2
+    "Deux,two@firm.example,\n"                      # 3
+    "Trois,ONE@firm.example,\n"                     # 4: same email as line 2 (another case)
+    "Quatre,,+33 1 40 00 00 01\n"                   # 5: same phone as line 2
+    "Cinq,five@firm.example,+33 1 40 00 00 05\n"    # 6
+    "Six,two@firm.example,+33 1 40 00 00 06\n"      # 7: same email as line 3
+    "Sept,,+33 1 40 00 00 06\n"                     # 8: same phone as line 7 (skipped in skip mode)
+    "Huit,five@firm.example,\n"                     # 9: same email as line 6
+)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 3, 1000])
+@pytest.mark.parametrize("mode", ["flag", "skip", "ignore"])
+def test_duplicates_inside_the_file_whatever_the_batches(mode, batch_size):
+    """Rows of earlier batches are found in the database, rows of the same batch in memory,
+    and rows skipped as duplicates (never written) are remembered: the same rows are
+    flagged or skipped whatever the batch size."""
+    report = imports.import_leads(io.BytesIO(DUPLICATES_IN_FILE.encode()), by=None, duplicates=mode,
+                                  batch_size=batch_size)
+    expected = {4: "same email", 5: "same phone", 7: "same email", 8: "same phone", 9: "same email"}
+    if mode == "flag":
+        assert dict(report.flagged) == expected and report.imported == 8
+    elif mode == "skip":
+        assert report.skipped == 5 and report.imported == 3 and not report.flagged
+        assert set(db.session.scalars(sa.select(Lead.last_name))) == {"Un", "Deux", "Cinq"}
+    else:
+        assert not report.flagged and report.skipped == 0 and report.imported == 8

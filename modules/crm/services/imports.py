@@ -207,15 +207,19 @@ def _import_rows(reader, by, mapping, duplicates, all_or_nothing, progress,
             "Map at least one of last_name, company_name or email."))
     sources = _Sources()
     report = ImportReport()
-    seen_emails: set[str] = set()
-    seen_phones: set[str] = set()
+    # Duplicates inside the file: rows of earlier batches are in the database by now (the
+    # batch's lookups find them), so only the current batch's values and those of the rows
+    # skipped as duplicates (never written) are kept here: memory stays bounded by the
+    # batch, not the file (a set of every email and phone took 200 bytes a row).
+    skipped_emails: set[str] = set()
+    skipped_phones: set[str] = set()
     batch: list[tuple[int, dict]] = []
     now = utcnow()
 
     def flush():
         if not batch:
             return
-        _write_batch(batch, report, duplicates, seen_emails, seen_phones, by, now)
+        _write_batch(batch, report, duplicates, skipped_emails, skipped_phones, by, now)
         if not all_or_nothing:
             db.session.commit()
         batch.clear()
@@ -271,7 +275,9 @@ def _existing(column, values: set[str]) -> set[str]:
     return set(db.session.scalars(sa.select(column).where(column.in_(values)).distinct()))
 
 
-def _write_batch(batch, report, duplicates, seen_emails, seen_phones, by, now) -> None:
+def _write_batch(batch, report, duplicates, skipped_emails, skipped_phones, by, now) -> None:
+    seen_emails: set[str] = set()  # this batch's, not yet in the database
+    seen_phones: set[str] = set()
     rows = []
     for line, clean in batch:
         phones = clean.pop("_phones")
@@ -292,14 +298,19 @@ def _write_batch(batch, report, duplicates, seen_emails, seen_phones, by, now) -
         reason = None
         if duplicates != "ignore":
             row_phones = {row["phone_normalized"], row["mobile_normalized"]} - {None}
-            if row["email_lower"] and (row["email_lower"] in known_emails
-                                       or row["email_lower"] in seen_emails):
+            email = row["email_lower"]
+            if email and (email in known_emails or email in seen_emails or email in skipped_emails):
                 reason = _("same email")
-            elif row_phones & known_phones or row_phones & seen_phones:
+            elif row_phones & known_phones or row_phones & seen_phones or row_phones & skipped_phones:
                 reason = _("same phone")
-            if row["email_lower"]:
-                seen_emails.add(row["email_lower"])
-            seen_phones.update(p for p in (row["phone_normalized"], row["mobile_normalized"]) if p)
+            if reason and duplicates == "skip":
+                if email:
+                    skipped_emails.add(email)
+                skipped_phones.update(row_phones)
+            else:
+                if email:
+                    seen_emails.add(email)
+                seen_phones.update(row_phones)
         if reason and duplicates == "skip":
             report.skipped += 1
             continue
