@@ -64,7 +64,7 @@ def contains(table: str, id_column, columns: list, q: str, *, narrow: bool = Tru
     drive the query (best for a count, and for a page of few matches); ``narrow=False``
     only checks rows against them, so a page sorted by an indexed column stops after its
     rows (best when thousands match: fetching and sorting them all took 40-100 ms at
-    100,000 leads, against 4 ms). :func:`core.web.paginate` picks per count
+    100,000 leads, against 4 ms). :func:`core.web.paginate` picks by the count
     (``rows_stmt``)."""
     from core.db import db, unindexed
 

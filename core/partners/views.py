@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core import access, once, search, timeline
+from core import access, once, timeline
 from core.auth.models import User
 from core.db import db
 from core.errors import Conflict, ValidationError
@@ -17,7 +17,7 @@ from core.partners.models import Contact, Partner
 from core.partners.schemas import ContactIn, PartnerIn
 from core.plugins import call_each, flatten
 from core.validation import validate_form
-from core.web import int_arg, int_or_none, paginate, render, search_pattern, sort_clause
+from core.web import assignee_arg, int_arg, int_or_none, paginate, render, search_pattern, sort_clause
 
 bp = Blueprint("partners", __name__)
 
@@ -56,18 +56,16 @@ def list_partners():
     salesperson = request.args.get("salesperson", "")
     sort, order = sort_clause(PARTNER_SORTS, request.args.get("sort"), "name")
 
-    def rows(total: int = 0):
-        # Few matches: read them through the search index; thousands: walk the sort's
-        # index and check each row against them (core.search.contains).
+    salesperson_id = assignee_arg(salesperson, current_user)
+
+    def rows(narrow: bool = True):  # narrow: see core.web.paginate
         stmt = access.visible(sa.select(Partner), Partner, current_user)
         if q:
-            stmt = stmt.where(services.matching(q, narrow=total <= search.NARROW_LIMIT))
+            stmt = stmt.where(services.matching(q, narrow=narrow))
         if partner_type in ("prospect", "customer"):
             stmt = stmt.where(Partner.partner_type == partner_type)
-        if salesperson == "me":
-            stmt = stmt.where(Partner.salesperson_id == current_user.id)
-        elif int_or_none(salesperson):
-            stmt = stmt.where(Partner.salesperson_id == int_or_none(salesperson))
+        if isinstance(salesperson_id, int):
+            stmt = stmt.where(Partner.salesperson_id == salesperson_id)
         return stmt.options(sa.orm.joinedload(Partner.salesperson)).order_by(order, Partner.id)
 
     page = paginate(rows(), int_arg("page", 1), 25, rows_stmt=rows)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from flask import render_template, request
 from jinja2_fragments.flask import render_block
 
+from core import search
 from core.db import db
 from core.extensions import is_htmx
 from core.search import pattern as search_pattern  # noqa: F401 - part of this module's API
@@ -75,10 +76,13 @@ def int_arg(name: str, default: int, minimum: int = 1, maximum: int = 10**9) -> 
 
 
 def paginate(stmt: sa.Select, page: int, per_page: int, *, count_stmt: sa.Select | None = None,
-             rows_stmt: Callable[[int], sa.Select] | None = None) -> Page:
+             rows_stmt: Callable[[bool], sa.Select] | None = None) -> Page:
     """One query for the rows and one for the count, whatever the table size.
-    ``rows_stmt(total)``, if given, makes the rows' query knowing the count (a search
-    shapes it by the number of matches: ``core.search.contains``)."""
+
+    A list with a search box passes ``rows_stmt(narrow)``: its rows' query with the search
+    condition made by ``core.search.contains(..., narrow=narrow)``. Counted first, the
+    matches decide: up to ``core.search.NARROW_LIMIT`` they drive the rows' query, beyond
+    the list walks its sort index and checks rows against them."""
     if count_stmt is None:
         count_stmt = sa.select(sa.func.count()).select_from(
             stmt.order_by(None).with_only_columns(sa.literal_column("1"), maintain_column_froms=True)
@@ -86,7 +90,7 @@ def paginate(stmt: sa.Select, page: int, per_page: int, *, count_stmt: sa.Select
         )
     total = db.session.scalar(count_stmt) or 0
     if rows_stmt is not None:
-        stmt = rows_stmt(total)
+        stmt = rows_stmt(total <= search.NARROW_LIMIT)
     items = db.session.scalars(page_rows(stmt, page, per_page)).unique().all()
     return Page(items=list(items), page=page, per_page=per_page, total=total)
 
@@ -133,11 +137,19 @@ def url_pattern(endpoint: str, arg: str, **values: Any) -> Callable[[int], str]:
     ``{{ card_url(opp.id) }}``. Integer ids only (``int()`` is applied)."""
     from flask import url_for
 
-    from core.validation import MAX_ID
-
     url = url_for(endpoint, **values, **{arg: MAX_ID})
     head, _sep, tail = url.rpartition(str(MAX_ID))
     return lambda value: f"{head}{int(value)}{tail}"
+
+
+def assignee_arg(value: str | None, user) -> int | str | None:
+    """A list's salesperson filter from its query string: "me" is the user's id, "none"
+    (unassigned) stays "none", a user id is that id; anything else is no filter (None)."""
+    if value == "me":
+        return user.id
+    if value == "none":
+        return "none"
+    return int_or_none(value)
 
 
 def int_or_none(value) -> int | None:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import Response
 from flask_babel import gettext as _
 
-from core import access, search
+from core import access
 from core.api import ApiBlueprint, ApiError, ListQuery, api_user, page_of
 from core.db import db
 from core.partners.schemas import ContactOut, PartnerOut
@@ -61,9 +61,9 @@ def list_leads(query: s.LeadQuery):
     assigned_to = "none" if query.assigned_to == "none" else _user_filter(query.assigned_to, user)
     _key, order = sort_clause(LEAD_SORTS, query.sort, "-created")
 
-    def rows(total: int = 0):
+    def rows(narrow: bool = True):  # narrow: see core.web.paginate
         return leads.filtered(sa.select(Lead), user, q=query.q, status=query.status, source_id=source,
-                              assigned_to=assigned_to, narrow=total <= search.NARROW_LIMIT
+                              assigned_to=assigned_to, narrow=narrow
                               ).options(sa.orm.joinedload(Lead.source)).order_by(order, Lead.id.desc())
 
     page = page_of(rows(), query, rows_stmt=rows)

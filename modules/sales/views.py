@@ -20,7 +20,7 @@ from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
-from core.web import Panel, int_arg, int_or_none, paginate, render, search_pattern, sort_clause
+from core.web import Panel, assignee_arg, int_arg, int_or_none, paginate, render, search_pattern, sort_clause
 from modules.sales import services
 from modules.sales.models import ORDER_STATUSES, Product, SaleOrder, SaleOrderLine
 from modules.sales.schemas import LineIn, OrderIn, OrderPatch, ProductIn
@@ -144,10 +144,9 @@ def list_orders():
         stmt = stmt.where(SaleOrder.status.in_(("draft", "finalized")))
     elif status == "orders":
         stmt = stmt.where(SaleOrder.status.in_(("confirmed", "completed")))
-    if salesperson == "me":
-        stmt = stmt.where(SaleOrder.assigned_to == current_user.id)
-    elif int_or_none(salesperson):
-        stmt = stmt.where(SaleOrder.assigned_to == int_or_none(salesperson))
+    salesperson_id = assignee_arg(salesperson, current_user)
+    if isinstance(salesperson_id, int):
+        stmt = stmt.where(SaleOrder.assigned_to == salesperson_id)
     stmt = stmt.options(joinedload(SaleOrder.partner), joinedload(SaleOrder.salesperson))
     page = paginate(stmt.order_by(order, SaleOrder.id.desc()), int_arg("page", 1), 25)
     return render("sales/orders.html", fragment="results", page=page, q=q, status=status,

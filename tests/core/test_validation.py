@@ -78,3 +78,16 @@ def test_phone_normalization(app):
         assert normalize_phone("01 23 45 67 89") == "+33123456789"
         assert normalize_phone("+1 (415) 555-0100") == "+14155550100"
         assert normalize_phone("12") is None and normalize_phone("") is None
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("me", "ME"), ("none", "none"), ("7", 7), ("", None), (None, None), ("0", None), ("-3", None),
+    ("abc", None), ("²", None), (str(2**31), None), (str(2**31 - 1), 2**31 - 1)])
+def test_assignee_arg(value, expected):
+    """The lists' salesperson filter (leads, opportunities, dashboard, partners, orders)."""
+    from types import SimpleNamespace
+
+    from core.web import assignee_arg
+
+    me = SimpleNamespace(id=42)
+    assert assignee_arg(value, me) == (42 if expected == "ME" else expected)

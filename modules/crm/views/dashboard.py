@@ -8,7 +8,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.web import int_or_none, render
+from core.web import assignee_arg, int_or_none, render
 from modules.crm.services import dashboard
 from modules.crm.services.leads import STATUS_LABELS
 from modules.crm.views import bp, users
@@ -25,7 +25,8 @@ def _chart(kind: str, labels: list, datasets: list[tuple[str, list]]) -> str:
 @bp.get("/")
 def dashboard_page():
     assignee = request.args.get("assignee", "")
-    assigned_to = current_user.id if assignee == "me" else int_or_none(assignee)
+    assigned_to = assignee_arg(assignee, current_user)
+    assigned_to = assigned_to if isinstance(assigned_to, int) else None  # no "unassigned" figures
     months = int_or_none(request.args.get("months")) or 12
     months = months if months in PERIODS else 12
     data = dashboard.figures(current_user, assigned_to=assigned_to, months=months)

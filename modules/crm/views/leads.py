@@ -9,13 +9,13 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from core import access, once, search, timeline
+from core import access, once, timeline
 from core.db import db
 from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
-from core.web import int_arg, int_or_none, paginate, render, sort_clause
+from core.web import assignee_arg, int_arg, int_or_none, paginate, render, sort_clause
 from modules.crm.models import Lead, LeadSource, LostReason
 from modules.crm.schemas import LeadIn, LeadPatch, OpportunityValues
 from modules.crm.services import duplicates, leads, lists
@@ -34,7 +34,7 @@ def _filtered(args, *, narrow: bool = True):
     status = args.get("status", "")
     source = args.get("source", "")
     assignee = args.get("assignee", "")
-    assigned_to = current_user.id if assignee == "me" else "none" if assignee == "none" else int_or_none(assignee)
+    assigned_to = assignee_arg(assignee, current_user)
     stmt = leads.filtered(sa.select(Lead), current_user, q=q, status=status, source_id=int_or_none(source),
                           assigned_to=assigned_to, narrow=narrow)
     filters = {"q": q, "status": status, "source": source, "assignee": assignee}
@@ -51,13 +51,13 @@ def _options():
 def list_leads():
     sort, order = sort_clause(LEAD_SORTS, request.args.get("sort"), "-created")
 
-    def rows(total: int = 0):
-        stmt, filters = _filtered(request.args, narrow=total <= search.NARROW_LIMIT)
+    def rows(narrow: bool = True):  # narrow: see core.web.paginate
+        stmt, filters = _filtered(request.args, narrow=narrow)
         return stmt.options(sa.orm.joinedload(Lead.source), sa.orm.joinedload(Lead.assignee)
                             ).order_by(order, Lead.id.desc()), filters
 
     stmt, filters = rows()
-    page = paginate(stmt, int_arg("page", 1), 25, rows_stmt=lambda total: rows(total)[0])
+    page = paginate(stmt, int_arg("page", 1), 25, rows_stmt=lambda narrow: rows(narrow)[0])
     return render("crm/leads/list.html", fragment="results", page=page, sort=sort,
                   filters=filters, view="list", **_options())
 

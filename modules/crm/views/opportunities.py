@@ -16,7 +16,7 @@ from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
-from core.web import int_arg, int_or_none, paginate, render, sort_clause
+from core.web import assignee_arg, int_arg, int_or_none, paginate, render, sort_clause
 from modules.crm.models import Lead, LostReason, Opportunity
 from modules.crm.schemas import OpportunityIn, OpportunityPatch
 from modules.crm.services import lists, opportunities
@@ -40,7 +40,8 @@ def _date_arg(name: str) -> date | None:
 
 def _filters():
     assignee = request.args.get("assignee", "")
-    assigned_to = current_user.id if assignee == "me" else int_or_none(assignee)
+    assigned_to = assignee_arg(assignee, current_user)
+    assigned_to = assigned_to if isinstance(assigned_to, int) else None  # no "unassigned" filter here
     filters = {"q": request.args.get("q", "").strip()[:100], "assignee": assignee,
                "close_from": request.args.get("close_from", ""),
                "close_to": request.args.get("close_to", "")}
