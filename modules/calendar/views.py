@@ -98,11 +98,17 @@ def _window() -> tuple[datetime, datetime]:
     errors: dict = {}
     start = _parse_local(request.args.get("start"), "start", errors, all_day=True)
     end = _parse_local(request.args.get("end"), "end", errors, all_day=True)
-    if errors or start is None or end is None or end <= start or end - start > MAX_WINDOW:
-        abort(Response(json.dumps({"title": "Invalid window", "status": 422,
-                                   "errors": {"end": ["give start < end, at most a year apart"]}}),
-                       status=422, mimetype="application/problem+json"))
+    if not errors and (start is None or end is None or end <= start or end - start > MAX_WINDOW):
+        errors["end"] = ["give start < end, at most a year apart"]
+    if errors:
+        _feed_refusal("Invalid window", errors)
     return start, end
+
+
+def _feed_refusal(title: str, errors: dict) -> None:
+    """The JSON feed's 422: problem+json naming the wrong parameters."""
+    abort(Response(json.dumps({"title": title, "status": 422, "errors": errors}),
+                   status=422, mimetype="application/problem+json"))
 
 
 # Made once: an alias builds its attribute proxies on first use (7 ms a request).
@@ -121,7 +127,7 @@ def events_json():
     elif who != "team":
         user_id = int_or_none(who)
         if user_id is None:
-            abort(422)
+            _feed_refusal("Invalid calendar", {"who": ["me, team or a user id"]})
         stmt = services.involving(stmt, user_id)
     if request.args.get("cancelled") != "1":
         stmt = stmt.where(Event.status != "cancelled")

@@ -164,11 +164,15 @@ def test_json_feed_for_me_colleague_and_team(login, sales, sales2, manager, part
     assert {int(i["id"]) for i in colleague} == {theirs.id, private.id, about_my_partner.id}
 
 
-@pytest.mark.parametrize("params", [{}, {"start": "2026-01-01"}, {"start": "2026-01-01", "end": "2028-01-01"},
-                                    {"start": "x", "end": "y"}, {"start": "2026-02-01", "end": "2026-01-01"},
-                                    {"start": "2026-01-01", "end": "2026-02-01", "who": "nobody"}])
-def test_json_feed_bad_window(login, sales, params):
-    assert login(sales).get("/calendar/events.json", query_string=params).status_code == 422
+@pytest.mark.parametrize(("params", "field"), [
+    ({}, "end"), ({"start": "2026-01-01"}, "end"), ({"start": "2026-01-01", "end": "2028-01-01"}, "end"),
+    ({"start": "x", "end": "2026-01-01"}, "start"), ({"start": "2026-02-01", "end": "2026-01-01"}, "end"),
+    ({"start": "2026-01-01", "end": "2026-02-01", "who": "nobody"}, "who")])
+def test_json_feed_bad_window(login, sales, params, field):
+    """Every refusal of the JSON feed is problem+json naming the wrong parameter."""
+    response = login(sales).get("/calendar/events.json", query_string=params)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json" and field in response.json["errors"]
 
 
 def test_anonymous_is_sent_to_login(client):
