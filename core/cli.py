@@ -45,6 +45,36 @@ def db_upgrade():
     click.echo(f"Schema up to date (core, {', '.join(enabled) or 'no modules'}).")
 
 
+@db_group.command("recount")
+@click.option("--check", is_flag=True, help="Only report differences (exit status 1 if any).")
+@with_appcontext
+def db_recount(check):
+    """Count the running totals (dashboards' tallies) again from their tables. Triggers keep
+    them exact; this is for a table restored or loaded with its triggers off."""
+    import sqlalchemy as sa
+
+    from core import tally
+    from core.db import db
+
+    existing = set(sa.inspect(db.engine).get_table_names())
+    wrong = 0
+    with db.engine.begin() as connection:
+        for name, spec in sorted(tally.REGISTRY.items()):
+            if name not in existing or spec.source not in existing:
+                continue
+            rows = tally.drift(connection, spec)
+            wrong += bool(rows)
+            if check:
+                click.echo(f"{name}: {'exact' if not rows else f'{len(rows)} rows differ'}")
+                for key, stored, counted in rows[:20]:
+                    click.echo(f"  {key}: stored {stored}, counted {counted}")
+            else:
+                tally.rebuild(connection, spec)
+                click.echo(f"{name}: recounted ({len(rows)} rows were wrong)")
+    if check and wrong:
+        sys.exit(1)
+
+
 @db_group.command("revision")
 @click.argument("module")
 @click.option("-m", "--message", required=True)

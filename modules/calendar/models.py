@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.auth.models import User
 from core.db import TimestampMixin, UTCDateTime, db, utcnow
 from core.partners.models import Contact, Partner
+from core.tally import Tally
 
 EVENT_TYPES = ("call", "meeting", "event", "task")
 EVENT_STATUSES = ("planned", "done", "cancelled")
@@ -128,3 +129,25 @@ class FeedSecret(db.Model):
         sa.ForeignKey("core_user.id", ondelete="CASCADE"), primary_key=True)
     nonce: Mapped[str] = mapped_column(sa.String(64), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+
+
+#: Events counted per organizer, type, status and month of start (UTC): the CRM
+#: dashboard's activity per salesperson. Kept by triggers (core.tally; calendar_0005).
+EVENT_TALLY = Tally(
+    table="calendar_event_tally", source="calendar_event",
+    keys={"organizer_id": "{row}.organizer_id", "type": "{row}.type", "status": "{row}.status",
+          "month": {"sqlite": "strftime('%Y-%m', {row}.start)",
+                    "postgresql": "to_char({row}.start AT TIME ZONE 'UTC', 'YYYY-MM')"}},
+    sums={}, reads=("organizer_id", "type", "status", "start"))
+
+
+class EventTally(db.Model):
+    """``EVENT_TALLY``'s rows."""
+
+    __tablename__ = "calendar_event_tally"
+
+    organizer_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    type: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    status: Mapped[str] = mapped_column(sa.String(10), primary_key=True)
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    n: Mapped[int] = mapped_column(sa.Integer, nullable=False)

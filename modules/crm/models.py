@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.auth.models import User
 from core.db import Money, TimestampMixin, UTCDateTime, db
 from core.partners.models import Contact, Partner
+from core.tally import Tally
 
 LEAD_STATUSES = ("new", "assigned", "in_progress", "converted", "lost")
 OPPORTUNITY_STATUSES = ("open", "won", "lost")
@@ -230,3 +231,53 @@ class Opportunity(TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Running totals for the dashboard, kept by triggers (core.tally; created by crm_0007).
+# A missing salesperson, source or month is 0 or '' (keys are never NULL).
+
+LEAD_TALLY = Tally(
+    table="crm_lead_tally", source="crm_lead",
+    keys={"assigned_to": "coalesce({row}.assigned_to, 0)", "status": "{row}.status",
+          "source_id": "coalesce({row}.source_id, 0)"},
+    sums={}, reads=("assigned_to", "status", "source_id"))
+
+OPPORTUNITY_TALLY = Tally(
+    table="crm_opportunity_tally", source="crm_opportunity",
+    keys={"assigned_to": "coalesce({row}.assigned_to, 0)", "status": "{row}.status",
+          "stage_id": "{row}.stage_id",
+          # The month an open opportunity is expected to close, or a closed one closed (UTC).
+          "month": {"sqlite": "coalesce(strftime('%Y-%m', CASE WHEN {row}.status = 'open' "
+                              "THEN {row}.expected_close_date ELSE {row}.closed_at END), '')",
+                    "postgresql": "coalesce(to_char(CASE WHEN {row}.status = 'open' "
+                                  "THEN CAST({row}.expected_close_date AS timestamp) "
+                                  "ELSE {row}.closed_at AT TIME ZONE 'UTC' END, 'YYYY-MM'), '')"}},
+    sums={"amount": "{row}.amount", "weighted": "{row}.amount * {row}.probability"},
+    reads=("assigned_to", "status", "stage_id", "expected_close_date", "closed_at", "amount",
+           "probability"))
+
+
+class LeadTally(db.Model):
+    """Leads counted per salesperson, status and source (``LEAD_TALLY``)."""
+
+    __tablename__ = "crm_lead_tally"
+
+    assigned_to: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    source_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+
+
+class OpportunityTally(db.Model):
+    """Opportunities counted and summed per salesperson, status, stage and month
+    (``OPPORTUNITY_TALLY``): amount in cents, weighted in cents times percent."""
+
+    __tablename__ = "crm_opportunity_tally"
+
+    assigned_to: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    stage_id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    month: Mapped[str] = mapped_column(sa.String(7), primary_key=True)
+    n: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    amount: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    weighted: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)

@@ -13,12 +13,12 @@ from flask_babel import gettext as _
 
 from core import access, timeline
 from core.auth.models import User
-from core.db import db, utcnow
+from core.db import UTCDateTime, db, utcnow
 from core.errors import Conflict, ValidationError, check_version
 from core.partners.models import Contact, Partner
 from core.plugins import call_each
 from core.timeline import N_
-from modules.crm.models import Lead, LostReason, Opportunity, OpportunityStage
+from modules.crm.models import Lead, LostReason, Opportunity, OpportunityStage, OpportunityTally
 
 OPPORTUNITY_FIELDS = ("name", "partner_id", "lead_id", "contact_id", "stage_id", "amount",
                       "currency", "probability", "expected_close_date", "assigned_to", "source",
@@ -266,7 +266,10 @@ def _weighted(value) -> Decimal:
 
 
 def month_key(column):
+    """'YYYY-MM' of a date, or of a moment in UTC (not in the PostgreSQL session's zone)."""
     if db.engine.dialect.name == "postgresql":
+        if isinstance(column.type, UTCDateTime):
+            column = sa.func.timezone("UTC", column)
         return sa.func.to_char(column, "YYYY-MM")
     return sa.func.strftime("%Y-%m", column)
 
@@ -293,18 +296,39 @@ def filtered(stmt, user: User, *, assigned_to: int | None = None,
     return stmt
 
 
+def tally_scope(user: User, *, assigned_to: int | None = None, **filters):
+    """The condition on ``OpportunityTally`` giving what ``user`` sees with these filters,
+    or None when only the live query can answer: a user who sees some opportunities only
+    (``access.restricts``), or a filter the tally does not hold (a search, dates)."""
+    if access.restricts(Opportunity, user) or any(filters.values()):
+        return None
+    return sa.true() if assigned_to is None else OpportunityTally.assigned_to == assigned_to
+
+
+def _tally_sums():
+    t = OpportunityTally
+    return (sa.func.sum(t.n), sa.func.coalesce(sa.func.sum(t.amount), 0),
+            sa.func.coalesce(sa.func.sum(t.weighted), 0))
+
+
 def forecast(user: User, months: int = 12, *, today: date | None = None,
              assigned_to: int | None = None) -> list[dict]:
     """Open opportunities by month of expected close, from this month on: count, amount and
     probability-weighted amount; every month of the window appears, empty ones with zeros."""
     start = (today or date.today()).replace(day=1)
     end = add_months(start, months)
-    month = month_key(Opportunity.expected_close_date).label("month")
-    stmt = filtered(
-        sa.select(month, sa.func.count(Opportunity.id), _amount_cents(), _weighted_cents())
-        .where(Opportunity.status == "open", Opportunity.expected_close_date >= start,
-               Opportunity.expected_close_date < end)
-        .group_by(month), user, assigned_to=assigned_to)
+    if (scope := tally_scope(user, assigned_to=assigned_to)) is not None:
+        t = OpportunityTally
+        stmt = (sa.select(t.month, *_tally_sums())
+                .where(scope, t.status == "open", t.month >= f"{start:%Y-%m}", t.month < f"{end:%Y-%m}")
+                .group_by(t.month))
+    else:
+        month = month_key(Opportunity.expected_close_date).label("month")
+        stmt = filtered(
+            sa.select(month, sa.func.count(Opportunity.id), _amount_cents(), _weighted_cents())
+            .where(Opportunity.status == "open", Opportunity.expected_close_date >= start,
+                   Opportunity.expected_close_date < end)
+            .group_by(month), user, assigned_to=assigned_to)
     rows = {r[0]: r for r in db.session.execute(stmt)}
     items = []
     for i in range(months):
@@ -389,12 +413,19 @@ def _first_ids_by_stage(stmt, columns: list[OpportunityStage], limit: int) -> li
 
 
 def pipeline_by_stage(user: User, *, open_only: bool = True, **filters) -> list[dict]:
-    """Every stage with its count, amount and weighted amount (one GROUP BY query)."""
-    stmt = filtered(
-        sa.select(Opportunity.stage_id, sa.func.count(Opportunity.id), _amount_cents(),
-                  _weighted_cents()).group_by(Opportunity.stage_id), user, **filters)
-    if open_only:
-        stmt = stmt.where(Opportunity.status == "open")
+    """Every stage with its count, amount and weighted amount (one GROUP BY query, on the
+    tally when it can answer)."""
+    if (scope := tally_scope(user, **filters)) is not None:
+        t = OpportunityTally
+        stmt = sa.select(t.stage_id, *_tally_sums()).where(scope).group_by(t.stage_id)
+        if open_only:
+            stmt = stmt.where(t.status == "open")
+    else:
+        stmt = filtered(
+            sa.select(Opportunity.stage_id, sa.func.count(Opportunity.id), _amount_cents(),
+                      _weighted_cents()).group_by(Opportunity.stage_id), user, **filters)
+        if open_only:
+            stmt = stmt.where(Opportunity.status == "open")
     rows = {r[0]: r for r in db.session.execute(stmt)}
     result = []
     for stage in stages(open_only=open_only):
@@ -411,11 +442,17 @@ def won_lost_by_month(user: User, months: int = 12, *, today: date | None = None
     from datetime import UTC, datetime
 
     since = datetime(start.year, start.month, 1, tzinfo=UTC)
-    month = month_key(Opportunity.closed_at).label("month")
-    stmt = filtered(
-        sa.select(month, Opportunity.status, sa.func.count(Opportunity.id), _amount_cents())
-        .where(Opportunity.status.in_(("won", "lost")), Opportunity.closed_at >= since)
-        .group_by(month, Opportunity.status), user, assigned_to=assigned_to)
+    if (scope := tally_scope(user, assigned_to=assigned_to)) is not None:
+        t = OpportunityTally
+        stmt = (sa.select(t.month, t.status, *_tally_sums()[:2])
+                .where(scope, t.status.in_(("won", "lost")), t.month >= f"{start:%Y-%m}")
+                .group_by(t.month, t.status))
+    else:
+        month = month_key(Opportunity.closed_at).label("month")
+        stmt = filtered(
+            sa.select(month, Opportunity.status, sa.func.count(Opportunity.id), _amount_cents())
+            .where(Opportunity.status.in_(("won", "lost")), Opportunity.closed_at >= since)
+            .group_by(month, Opportunity.status), user, assigned_to=assigned_to)
     data: dict = {}
     for key, status, count, cents in db.session.execute(stmt):
         data[(key, status)] = (int(count), _money(cents))
@@ -430,12 +467,19 @@ def won_lost_by_month(user: User, months: int = 12, *, today: date | None = None
 
 
 def won_lost_by_salesperson(user: User, **filters) -> list[dict]:
-    # Group by assignee id first (from the index), then join the few users.
-    grouped = filtered(
-        sa.select(Opportunity.assigned_to, Opportunity.status, sa.func.count(Opportunity.id).label("n"),
-                  _amount_cents().label("cents"))
-        .where(Opportunity.status.in_(("won", "lost")), Opportunity.assigned_to.is_not(None))
-        .group_by(Opportunity.assigned_to, Opportunity.status), user, **filters).subquery()
+    # Group by assignee id first (from the tally or the index), then join the few users.
+    if (scope := tally_scope(user, **filters)) is not None:
+        t = OpportunityTally
+        grouped = (sa.select(t.assigned_to, t.status, sa.func.sum(t.n).label("n"),
+                             sa.func.sum(t.amount).label("cents"))
+                   .where(scope, t.status.in_(("won", "lost")), t.assigned_to != 0)
+                   .group_by(t.assigned_to, t.status)).subquery()
+    else:
+        grouped = filtered(
+            sa.select(Opportunity.assigned_to, Opportunity.status,
+                      sa.func.count(Opportunity.id).label("n"), _amount_cents().label("cents"))
+            .where(Opportunity.status.in_(("won", "lost")), Opportunity.assigned_to.is_not(None))
+            .group_by(Opportunity.assigned_to, Opportunity.status), user, **filters).subquery()
     stmt = (sa.select(User.name, grouped.c.status, sa.func.sum(grouped.c.n), sa.func.sum(grouped.c.cents))
             .join(grouped, grouped.c.assigned_to == User.id).group_by(User.name, grouped.c.status))
     people: dict[str, dict] = {}

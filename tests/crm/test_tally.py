@@ -1,0 +1,288 @@
+"""Running totals (core.tally): exact after any sequence of writes, whichever way they are
+made (plain SQL, the ORM, foreign keys' ON DELETE SET NULL), and the dashboard's figures
+read from them are the live GROUP BYs' figures."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core import access, tally
+from core.db import db
+from modules.calendar.models import EVENT_TALLY, Event
+from modules.crm.models import (
+    LEAD_TALLY,
+    OPPORTUNITY_TALLY,
+    Lead,
+    LeadSource,
+    LeadTally,
+    Opportunity,
+    OpportunityStage,
+    OpportunityTally,
+)
+from modules.crm.services import dashboard, opportunities
+
+TALLIES = (LEAD_TALLY, OPPORTUNITY_TALLY, EVENT_TALLY)
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+# Moments at month boundaries: the month key is taken in UTC, whatever the session's zone.
+moments = st.one_of(
+    st.none(),
+    st.sampled_from([datetime(2026, 10, 31, 23, 59, 59, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC),
+                     datetime(2026, 11, 30, 23, 30, tzinfo=UTC), datetime(2025, 12, 31, 23, 59, tzinfo=UTC)]),
+    st.datetimes(min_value=datetime(2025, 6, 1), max_value=datetime(2027, 6, 1), timezones=st.just(UTC)))
+days = st.one_of(st.none(), st.dates(min_value=date(2025, 6, 1), max_value=date(2027, 6, 1)))
+
+
+def assert_exact():
+    connection = db.session.connection()
+    for spec in TALLIES:
+        assert tally.drift(connection, spec) == [], spec.table
+
+
+def _users():
+    from core.auth.models import User
+
+    return [None, *db.session.scalars(sa.select(User.id).order_by(User.id))]
+
+
+def _opportunity_values(data, users, stage_ids):
+    status = data.draw(st.sampled_from(["open", "won", "lost"]))
+    return {"name": "O", "name_search": "o", "version": 1, "created_at": NOW, "updated_at": NOW,
+            "status": status, "stage_id": data.draw(st.sampled_from(stage_ids)),
+            "assigned_to": data.draw(st.sampled_from(users)),
+            "amount": Decimal(data.draw(st.integers(0, 10**11))) / 100,
+            "probability": data.draw(st.integers(0, 100)),
+            "expected_close_date": data.draw(days),
+            "closed_at": None if status == "open" else data.draw(moments)}
+
+
+@pytest.fixture
+def people(manager, sales, sales2):
+    return manager, sales, sales2
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_tallies_stay_exact_through_any_writes(app, people, data):
+    users = _users()
+    stage_ids = list(db.session.scalars(sa.select(OpportunityStage.id)))
+    source_ids = [None, *db.session.scalars(sa.select(LeadSource.id))]
+    opp, lead, event = Opportunity.__table__, Lead.__table__, Event.__table__
+    savepoint = db.session.begin_nested()
+    try:
+        for _step in range(data.draw(st.integers(1, 25))):
+            action = data.draw(st.sampled_from(["opp+", "opp~", "opp-", "lead+", "lead~", "lead-",
+                                                "event+", "event~", "event-", "touch"]))
+            opp_ids = list(db.session.scalars(sa.select(opp.c.id)))
+            lead_ids = list(db.session.scalars(sa.select(lead.c.id)))
+            event_ids = list(db.session.scalars(sa.select(event.c.id)))
+            if action == "opp+":
+                db.session.execute(opp.insert().values(_opportunity_values(data, users, stage_ids)))
+            elif action == "opp~" and opp_ids:
+                values = _opportunity_values(data, users, stage_ids)
+                fields = data.draw(st.lists(st.sampled_from(sorted(values)), min_size=1, unique=True))
+                db.session.execute(opp.update().where(opp.c.id == data.draw(st.sampled_from(opp_ids)))
+                                   .values({f: values[f] for f in fields}))
+            elif action == "opp-" and opp_ids:
+                db.session.execute(opp.delete().where(opp.c.id == data.draw(st.sampled_from(opp_ids))))
+            elif action == "lead+":
+                db.session.execute(lead.insert().values(
+                    last_name="L", name_search="l", version=1, created_at=NOW, updated_at=NOW,
+                    recycled=False, status=data.draw(st.sampled_from(["new", "assigned", "lost"])),
+                    assigned_to=data.draw(st.sampled_from(users)),
+                    source_id=data.draw(st.sampled_from(source_ids))))
+            elif action == "lead~" and lead_ids:
+                # Every lead at once, as a bulk reassignment does.
+                db.session.execute(lead.update().where(lead.c.id.in_(
+                    data.draw(st.lists(st.sampled_from(lead_ids), min_size=1)))).values(
+                    assigned_to=data.draw(st.sampled_from(users)),
+                    status=data.draw(st.sampled_from(["in_progress", "converted"]))))
+            elif action == "lead-" and lead_ids:
+                db.session.execute(lead.delete().where(lead.c.id == data.draw(st.sampled_from(lead_ids))))
+            elif action == "event+":
+                start = data.draw(moments) or NOW
+                db.session.execute(event.insert().values(
+                    subject="E", start=start, end=start + timedelta(hours=1), all_day=False,
+                    version=1, created_at=NOW, updated_at=NOW, organizer_id=users[1],
+                    type=data.draw(st.sampled_from(["call", "meeting", "task"])),
+                    status=data.draw(st.sampled_from(["planned", "done", "cancelled"]))))
+            elif action == "event~" and event_ids:
+                start = data.draw(moments) or NOW
+                db.session.execute(event.update().where(event.c.id == data.draw(st.sampled_from(event_ids)))
+                                   .values(start=start, end=start + timedelta(hours=1),
+                                           organizer_id=data.draw(st.sampled_from(users[1:])),
+                                           status=data.draw(st.sampled_from(["planned", "cancelled"]))))
+            elif action == "event-" and event_ids:
+                db.session.execute(event.delete().where(event.c.id == data.draw(st.sampled_from(event_ids))))
+            elif action == "touch" and opp_ids:
+                # A column no tally reads: nothing to count again.
+                db.session.execute(opp.update().values(name="renamed", description="x"))
+        assert_exact()
+    finally:
+        savepoint.rollback()
+
+
+def test_tallies_follow_the_orm_and_foreign_keys(app, manager, sales, make_lead):
+    from core.auth.models import User
+    from core.auth.services import create_user
+    from core.testing.pytest_plugin import PASSWORD
+
+    gone = create_user(email="gone@test.example", name="Gone", role="salesperson", password=PASSWORD)
+    source = db.session.scalars(sa.select(LeadSource)).first()
+    first = make_lead(status="assigned", assigned_to=gone.id, source_id=source.id)
+    make_lead(status="converted", assigned_to=sales.id)
+    make_lead(status="lost")
+    opp = opportunities.create_opportunity({"name": "Deal", "amount": "1200.50", "assigned_to": gone.id,
+                                           "expected_close_date": date(2026, 12, 3)}, by=manager)
+    opportunities.mark_won(opp, by=manager)
+    db.session.commit()
+    assert_exact()
+    assert db.session.get(LeadTally, (gone.id, "assigned", source.id)).n == 1
+    won = db.session.scalars(sa.select(OpportunityTally).where(OpportunityTally.status == "won")).one()
+    assert (won.assigned_to, won.n, won.amount) == (gone.id, 1, 120050)
+
+    # ON DELETE SET NULL rewrites the rows: they move to "nobody" / "no source".
+    db.session.execute(sa.delete(LeadSource).where(LeadSource.id == source.id))
+    db.session.execute(sa.update(Lead).where(Lead.assigned_to == gone.id).values(assigned_to=None))
+    db.session.execute(sa.delete(User).where(User.id == gone.id))
+    db.session.commit()
+    assert_exact()
+    assert db.session.get(LeadTally, (0, "assigned", 0)).n == 1
+    assert db.session.get(LeadTally, (gone.id, "assigned", source.id)) is None  # empty rows go
+    assert db.session.get(Lead, first.id).source_id is None
+
+
+def _random_book(manager, sales, sales2, seed: int):
+    """Opportunities, leads and calls spread over salespeople, stages and months."""
+    import random
+
+    rnd = random.Random(seed)
+    stage_ids = list(db.session.scalars(sa.select(OpportunityStage.id)))
+    users = [None, manager.id, sales.id, sales2.id]
+    opp = Opportunity.__table__
+    for _ in range(120):
+        status = rnd.choice(["open", "open", "won", "lost"])
+        db.session.execute(opp.insert().values(
+            name="O", name_search="o", version=1, created_at=NOW, updated_at=NOW, status=status,
+            stage_id=rnd.choice(stage_ids), assigned_to=rnd.choice(users),
+            amount=Decimal(rnd.randint(0, 10**7)) / 100, probability=rnd.randint(0, 100),
+            expected_close_date=rnd.choice([None, NOW.date() + timedelta(days=rnd.randint(-60, 400))]),
+            closed_at=None if status == "open" else rnd.choice(
+                [None, NOW - timedelta(days=rnd.randint(0, 400), minutes=rnd.randint(0, 1440)),
+                 datetime(2026, 10, 31, 23, 59, tzinfo=UTC), datetime(2026, 11, 1, tzinfo=UTC)])))
+    source_ids = [None, *db.session.scalars(sa.select(LeadSource.id))]
+    for _ in range(80):
+        db.session.execute(Lead.__table__.insert().values(
+            last_name="L", name_search="l", version=1, created_at=NOW, updated_at=NOW, recycled=False,
+            status=rnd.choice(["new", "assigned", "in_progress", "converted", "lost"]),
+            assigned_to=rnd.choice(users), source_id=rnd.choice(source_ids)))
+    for _ in range(80):
+        start = NOW - timedelta(days=rnd.randint(-20, 400), minutes=rnd.randint(0, 1440))
+        db.session.execute(Event.__table__.insert().values(
+            subject="E", start=start, end=start + timedelta(hours=1), all_day=False, version=1,
+            created_at=NOW, updated_at=NOW, organizer_id=rnd.choice(users[1:]),
+            type=rnd.choice(["call", "meeting", "task"]), status=rnd.choice(["planned", "done", "cancelled"])))
+    db.session.commit()
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_dashboard_from_tallies_equals_the_live_figures(app, manager, sales, sales2, seed, monkeypatch):
+    _random_book(manager, sales, sales2, seed)
+    if db.engine.dialect.name == "postgresql":
+        # Months are UTC's: a session zone 14 hours ahead must not move 31 October 23:59.
+        db.session.execute(sa.text("SET TIME ZONE 'Pacific/Kiritimati'"))
+    today = NOW.date()
+
+    def all_figures():
+        return [dashboard.figures(manager, months=months, today=today, assigned_to=who)
+                for months in (3, 12) for who in (None, sales.id, sales2.id)] + [
+            opportunities.pipeline_by_stage(manager, open_only=False)]
+
+    tallied = all_figures()
+    assert any(row["won"] for row in tallied[3]["won_lost"])  # the data reaches every figure
+    assert any(row["count"] for row in tallied[3]["forecast"])
+    assert any(row["call"] or row["meeting"] for row in tallied[3]["activity"])
+    # The same figures from the tables themselves: as if the manager saw only some rows
+    # (the access rule still lets them see every one).
+    monkeypatch.setattr(access, "restricts", lambda model, user: True)
+    live = all_figures()
+    assert tallied == live
+
+
+def test_who_sees_some_rows_only_gets_the_live_figures(app, manager, sales, sales2):
+    _random_book(manager, sales, sales2, 4)
+    mine = dashboard.figures(sales, today=NOW.date())
+    assert opportunities.tally_scope(sales) is None
+    # Corrupt the tally: a salesperson's figures do not read it.
+    db.session.execute(sa.update(OpportunityTally).values(n=OpportunityTally.n + 100))
+    db.session.execute(sa.update(LeadTally).values(n=LeadTally.n + 100))
+    assert dashboard.figures(sales, today=NOW.date()) == mine
+    # Filters the tally does not hold (a search, dates) take the live query too.
+    assert opportunities.tally_scope(manager, q="acme") is None
+    assert opportunities.tally_scope(manager, close_from=date(2026, 1, 1)) is None
+    assert opportunities.tally_scope(manager, assigned_to=sales.id) is not None
+
+
+def test_recount_command_reports_and_repairs(app, manager, sales, sales2):
+    _random_book(manager, sales, sales2, 5)
+    db.session.execute(sa.update(OpportunityTally).where(OpportunityTally.status == "won")
+                       .values(amount=OpportunityTally.amount + 1))
+    db.session.execute(sa.delete(LeadTally).where(LeadTally.status == "new"))
+    db.session.commit()
+    checked = app.test_cli_runner().invoke(args=["db", "recount", "--check"])
+    assert checked.exit_code == 1
+    assert "crm_opportunity_tally:" in checked.output and "rows differ" in checked.output
+    assert "calendar_event_tally: exact" in checked.output
+    repaired = app.test_cli_runner().invoke(args=["db", "recount"])
+    assert repaired.exit_code == 0, repaired.output
+    db.session.expire_all()
+    assert_exact()
+    again = app.test_cli_runner().invoke(args=["db", "recount", "--check"])
+    assert again.exit_code == 0 and "rows differ" not in again.output
+
+
+def test_concurrent_writers_on_the_same_tally_rows(need_postgres, app, manager, sales):
+    """Four connections move opportunities between the same two stages in opposite
+    directions and add leads for the same salesperson, all on the same few tally rows:
+    every transaction goes through (the rows are locked in key order, no deadlock) and the
+    totals come out exact."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    first, second = list(db.session.scalars(sa.select(OpportunityStage.id)
+                                            .where(~OpportunityStage.is_won, ~OpportunityStage.is_lost)
+                                            .order_by(OpportunityStage.sequence)))[:2]
+    opp = Opportunity.__table__
+    ids = [db.session.execute(opp.insert().values(
+        name="O", name_search="o", version=1, created_at=NOW, updated_at=NOW, status="open",
+        stage_id=first if i % 2 else second, assigned_to=sales.id, amount=Decimal("10.00"),
+        probability=50, expected_close_date=date(2026, 12, 15)).returning(opp.c.id)).scalar_one()
+        for i in range(40)]
+    db.session.commit()
+    engine, salesperson = db.engine, sales.id
+
+    def writer(worker: int) -> int:
+        done = 0
+        mine = ids[worker::4]
+        for round_ in range(30):
+            with engine.begin() as connection:
+                for opp_id in (mine if round_ % 2 else reversed(mine)):
+                    connection.execute(opp.update().where(opp.c.id == opp_id).values(
+                        stage_id=sa.case((opp.c.stage_id == first, second), else_=first)))
+                connection.execute(Lead.__table__.insert().values(
+                    last_name="L", name_search="l", version=1, created_at=NOW, updated_at=NOW,
+                    recycled=False, status="assigned", assigned_to=salesperson))
+            done += 1
+        return done
+
+    with ThreadPoolExecutor(4) as pool:
+        assert list(pool.map(writer, range(4))) == [30] * 4
+    db.session.expire_all()
+    assert_exact()
+    assert db.session.get(LeadTally, (sales.id, "assigned", 0)).n == 120
+    assert sum(t.n for t in db.session.scalars(sa.select(OpportunityTally))) == 40
