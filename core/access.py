@@ -32,6 +32,10 @@ class AccessRule:
     sees: Callable[[Any, Any], bool] | None = None
     #: may ``user`` do ``action`` on ``record`` (or on the model when record is None)?
     can: Callable[[Any, str, Any], bool] | None = None
+    #: ``condition`` said on the model's running totals (``core.tally``): the tally rows
+    #: counting exactly the rows ``user`` sees. None: the totals cannot tell, and counts for
+    #: users the rule restricts are made on the table itself.
+    tallied: Callable[[Any], Any] | None = None
 
 
 def _rules() -> dict[type, AccessRule]:
@@ -78,6 +82,15 @@ def restricts(model: type, user) -> bool:
         return False
     rule = rule_for(model)
     return rule.condition is not None and not isinstance(rule.condition(user), sa.sql.elements.True_)
+
+
+def tallied(model: type, user):
+    """The condition on ``model``'s tally giving what ``user`` sees (``sa.true()`` for who
+    sees every row), or None when only the table can tell."""
+    if not restricts(model, user):
+        return sa.true()
+    rule = rule_for(model)
+    return None if rule.tallied is None else rule.tallied(user)
 
 
 def sees(user, record) -> bool:

@@ -283,11 +283,12 @@ class _Empty(In):
     pass
 
 
-def page_of(stmt: sa.Select, query: ListQuery, *, rows_stmt=None) -> dict:
-    """A page of ``stmt`` as the API answers it (``rows_stmt``: see core.web.paginate)."""
+def page_of(stmt: sa.Select, query: ListQuery, *, rows_stmt=None, count_stmt=None) -> dict:
+    """A page of ``stmt`` as the API answers it (``rows_stmt``, ``count_stmt``: see
+    core.web.paginate)."""
     from core.web import paginate
 
-    result = paginate(stmt, query.page, query.per_page, rows_stmt=rows_stmt)
+    result = paginate(stmt, query.page, query.per_page, rows_stmt=rows_stmt, count_stmt=count_stmt)
     return {"items": result.items, "page": result.page, "per_page": result.per_page,
             "total": result.total}
 

@@ -66,7 +66,8 @@ def list_leads(query: s.LeadQuery):
                               assigned_to=assigned_to, narrow=narrow
                               ).options(sa.orm.joinedload(Lead.source)).order_by(order, Lead.id.desc())
 
-    page = page_of(rows(), query, rows_stmt=rows)
+    page = page_of(rows(), query, rows_stmt=rows, count_stmt=leads.tally_count(
+        user, q=query.q, status=query.status, source_id=source, assigned_to=assigned_to))
     ids = [lead.id for lead in page["items"]]
     by_lead: dict[int, list[int]] = {i: [] for i in ids}
     if ids:

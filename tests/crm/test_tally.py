@@ -191,6 +191,14 @@ def _random_book(manager, sales, sales2, seed: int):
     db.session.commit()
 
 
+def _live(monkeypatch):
+    """From here on, figures and counts come from the tables themselves: as if no access
+    rule could say its condition on the totals, and even a manager saw only some rows (the
+    rules still let them see every one)."""
+    monkeypatch.setattr(access, "tallied", lambda model, user: None)
+    monkeypatch.setattr(access, "restricts", lambda model, user: True)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_dashboard_from_tallies_equals_the_live_figures(app, manager, sales, sales2, seed, monkeypatch):
     _random_book(manager, sales, sales2, seed)
@@ -202,28 +210,59 @@ def test_dashboard_from_tallies_equals_the_live_figures(app, manager, sales, sal
     def all_figures():
         return [dashboard.figures(manager, months=months, today=today, assigned_to=who)
                 for months in (3, 12) for who in (None, sales.id, sales2.id)] + [
-            opportunities.pipeline_by_stage(manager, open_only=False)]
+            dashboard.figures(user, today=today) for user in (sales, sales2)] + [
+            opportunities.pipeline_by_stage(user, open_only=False) for user in (manager, sales)]
 
     tallied = all_figures()
     assert any(row["won"] for row in tallied[3]["won_lost"])  # the data reaches every figure
     assert any(row["count"] for row in tallied[3]["forecast"])
     assert any(row["call"] or row["meeting"] for row in tallied[3]["activity"])
-    # The same figures from the tables themselves: as if the manager saw only some rows
-    # (the access rule still lets them see every one).
-    monkeypatch.setattr(access, "restricts", lambda model, user: True)
-    live = all_figures()
-    assert tallied == live
+    assert any(n for _status, n in tallied[6]["leads_by_status"])  # a salesperson's
+    _live(monkeypatch)
+    assert tallied == all_figures()
 
 
-def test_who_sees_some_rows_only_gets_the_live_figures(app, manager, sales, sales2):
+def test_lead_counts_from_the_tally_equal_the_live_counts(app, manager, sales, sales2, monkeypatch):
+    """Every filter of the lead list (status, source, salesperson, none) and their
+    combinations, for a manager and a salesperson: the count from the running totals is the
+    count of the list's own query."""
+    from itertools import product
+
+    from modules.crm.services import leads
+
+    _random_book(manager, sales, sales2, 6)
+    sources = [None, *db.session.scalars(sa.select(LeadSource.id))][:3]
+    cases = list(product((manager, sales), ("", "new", "converted", "bogus"), sources,
+                         (None, "none", sales.id, sales2.id)))
+
+    def counts():
+        return [db.session.scalar(leads.tally_count(user, status=status, source_id=source, assigned_to=who)
+                                  if leads.tally_count(user) is not None else
+                                  sa.select(sa.func.count()).select_from(leads.filtered(
+                                      sa.select(Lead.id), user, status=status, source_id=source,
+                                      assigned_to=who).subquery()))
+                for user, status, source, who in cases]
+
+    tallied = counts()
+    assert leads.tally_count(sales, q="dur") is None  # a search counts the table
+    assert len(set(tallied)) > 10
+    _live(monkeypatch)
+    assert leads.tally_count(sales) is None
+    assert tallied == counts()
+
+
+def test_a_rule_that_cannot_say_its_condition_on_the_tally_gets_live_figures(app, manager, sales, sales2,
+                                                                               monkeypatch):
     _random_book(manager, sales, sales2, 4)
     mine = dashboard.figures(sales, today=NOW.date())
+    for model in (Lead, Opportunity):
+        monkeypatch.setattr(access.rule_for(model), "tallied", None)
     assert opportunities.tally_scope(sales) is None
-    # Corrupt the tally: a salesperson's figures do not read it.
+    # Corrupt the totals: a salesperson's figures no longer read them.
     db.session.execute(sa.update(OpportunityTally).values(n=OpportunityTally.n + 100))
     db.session.execute(sa.update(LeadTally).values(n=LeadTally.n + 100))
     assert dashboard.figures(sales, today=NOW.date()) == mine
-    # Filters the tally does not hold (a search, dates) take the live query too.
+    # Filters the totals do not hold (a search, dates) take the live query too.
     assert opportunities.tally_scope(manager, q="acme") is None
     assert opportunities.tally_scope(manager, close_from=date(2026, 1, 1)) is None
     assert opportunities.tally_scope(manager, assigned_to=sales.id) is not None
@@ -286,3 +325,46 @@ def test_concurrent_writers_on_the_same_tally_rows(need_postgres, app, manager, 
     assert_exact()
     assert db.session.get(LeadTally, (sales.id, "assigned", 0)).n == 120
     assert sum(t.n for t in db.session.scalars(sa.select(OpportunityTally))) == 40
+
+
+def _trigger_sql(name: str):
+    if db.engine.dialect.name != "sqlite":
+        return None
+    return db.session.scalar(sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :n"),
+                             {"n": name})
+
+
+def test_csv_import_counts_its_rows_and_keeps_the_trigger(app, manager, sales):
+    """The import's batches are counted in one statement each (core.tally.bulk_insert on
+    SQLite): exact totals, and the per-row trigger back for the writes that follow, also
+    when a batch fails."""
+    import io
+
+    from modules.crm.services import imports, leads
+
+    before = _trigger_sql("crm_lead_tally_insert")
+    assert before is not None or db.engine.dialect.name != "sqlite"
+    leads.create_lead({"last_name": "Before", "source_id": db.session.scalars(sa.select(LeadSource.id)).first()},
+                      by=manager)
+    rows = "".join(f"Import{i},{['website', 'trade show', ''][i % 3]}\n" for i in range(130))
+    report = imports.import_leads(io.BytesIO(("last_name,source\n" + rows).encode()), by=None, batch_size=50)
+    assert report.imported == 130
+    assert_exact()
+    assert sum(t.n for t in db.session.scalars(sa.select(LeadTally))) == 131
+    assert _trigger_sql("crm_lead_tally_insert") == before
+    leads.create_lead({"last_name": "After", "assigned_to": sales.id}, by=manager)  # through the trigger
+    assert_exact()
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), tally.bulk_insert(db.session, "crm_lead"):
+        db.session.execute(sa.insert(Lead.__table__), [{
+            "last_name": "Lost", "name_search": "lost", "status": "new", "recycled": False,
+            "version": 1, "created_at": NOW, "updated_at": NOW}])
+        raise Boom
+    db.session.rollback()
+    assert _trigger_sql("crm_lead_tally_insert") == before
+    leads.create_lead({"last_name": "Again"}, by=manager)
+    assert_exact()
+    assert sum(t.n for t in db.session.scalars(sa.select(LeadTally))) == 133

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from pydantic import ValidationError as PydanticValidationError
 
-from core import access, search
+from core import access, search, tally
 from core.api import pydantic_errors
 from core.auth.models import User
 from core.db import UTCDateTime, db, utcnow
@@ -323,7 +323,8 @@ def _write_batch(batch, report, duplicates, skipped_emails, skipped_phones, by, 
     # Plain executemany (no RETURNING: SQLite would then insert row by row), then the
     # history entries with one INSERT ... SELECT over the rows just written.
     last_id = db.session.scalar(sa.select(sa.func.max(Lead.id))) or 0
-    with search.bulk_insert(db.session, "crm_lead"):  # the search index in one statement
+    # The search index and the running totals in one statement each.
+    with search.bulk_insert(db.session, "crm_lead"), tally.bulk_insert(db.session, "crm_lead"):
         db.session.execute(sa.insert(Lead.__table__), kept)
     entries = sa.select(
         sa.literal("lead"), Lead.id, sa.literal(now, UTCDateTime()),

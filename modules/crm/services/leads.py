@@ -21,7 +21,7 @@ from core.plugins import call_each
 from core.timeline import N_
 from core.validation import normalize_phone
 from core.web import int_or_none
-from modules.crm.models import Lead, LeadSource, LostReason, company_key
+from modules.crm.models import Lead, LeadSource, LeadTally, LostReason, company_key
 
 LEAD_FIELDS = ("first_name", "last_name", "company_name", "job_title", "email", "phone", "mobile",
                "website", "street", "city", "postal_code", "country", "source_id", "description",
@@ -116,6 +116,36 @@ def filtered(stmt, user: User, *, q: str | None = None, status: str | None = Non
     elif assigned_to is not None:
         stmt = stmt.where(Lead.assigned_to == assigned_to)
     return stmt
+
+
+def tally_scope(user: User, *, q: str | None = None, status: str | None = None,
+                source_id: int | None = None, assigned_to: int | str | None = None, **_ignored):
+    """:func:`filtered`'s conditions said on the running totals (``LeadTally``), so that a
+    list's count reads a few hundred rows instead of every visible lead (a salesperson's
+    first page counted 25,000 index entries: 4 of its 14 ms). None when the totals cannot
+    answer: a search, or an access rule that cannot say its condition on them. Keep the two
+    in step: ``tests/crm/test_tally.py`` compares them for every filter and role."""
+    seen = access.tallied(Lead, user)
+    if q or seen is None:
+        return None
+    conditions = [seen]
+    if status in STATUS_LABELS:
+        conditions.append(LeadTally.status == status)
+    if source_id is not None:
+        conditions.append(LeadTally.source_id == source_id)
+    if assigned_to == "none":
+        conditions.append(LeadTally.assigned_to == 0)
+    elif assigned_to is not None:
+        conditions.append(LeadTally.assigned_to == assigned_to)
+    return sa.and_(*conditions)
+
+
+def tally_count(user: User, **filters) -> sa.Select | None:
+    """The count of ``filtered(..., **filters)`` from the running totals, or None."""
+    scope = tally_scope(user, **filters)
+    if scope is None:
+        return None
+    return sa.select(sa.func.coalesce(sa.func.sum(LeadTally.n), 0)).where(scope)
 
 
 def matching(q: str, *, narrow: bool = True) -> sa.ColumnElement:

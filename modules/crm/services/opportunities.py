@@ -298,11 +298,13 @@ def filtered(stmt, user: User, *, assigned_to: int | None = None,
 
 def tally_scope(user: User, *, assigned_to: int | None = None, **filters):
     """The condition on ``OpportunityTally`` giving what ``user`` sees with these filters,
-    or None when only the live query can answer: a user who sees some opportunities only
-    (``access.restricts``), or a filter the tally does not hold (a search, dates)."""
-    if access.restricts(Opportunity, user) or any(filters.values()):
+    or None when only the live query can answer: an access rule that cannot say its
+    condition on the tally (``access.tallied``), or a filter the tally does not hold (a
+    search, dates)."""
+    seen = access.tallied(Opportunity, user)
+    if seen is None or any(filters.values()):
         return None
-    return sa.true() if assigned_to is None else OpportunityTally.assigned_to == assigned_to
+    return seen if assigned_to is None else sa.and_(seen, OpportunityTally.assigned_to == assigned_to)
 
 
 def _tally_sums():

@@ -16,7 +16,7 @@ from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
 from core.web import assignee_arg, int_arg, int_or_none, paginate, render, sort_clause
-from modules.crm.models import Lead, LeadSource, LostReason
+from modules.crm.models import Lead, LeadSource, LeadTally, LostReason
 from modules.crm.schemas import LeadIn, LeadPatch, OpportunityValues
 from modules.crm.services import duplicates, leads, lists
 from modules.crm.views import bp, close_modal, panels_for, users
@@ -35,10 +35,10 @@ def _filtered(args, *, narrow: bool = True):
     source = args.get("source", "")
     assignee = args.get("assignee", "")
     assigned_to = assignee_arg(assignee, current_user)
-    stmt = leads.filtered(sa.select(Lead), current_user, q=q, status=status, source_id=int_or_none(source),
-                          assigned_to=assigned_to, narrow=narrow)
+    values = {"q": q, "status": status, "source_id": int_or_none(source), "assigned_to": assigned_to}
+    stmt = leads.filtered(sa.select(Lead), current_user, narrow=narrow, **values)
     filters = {"q": q, "status": status, "source": source, "assignee": assignee}
-    return stmt, filters
+    return stmt, filters, values
 
 
 def _options():
@@ -52,21 +52,26 @@ def list_leads():
     sort, order = sort_clause(LEAD_SORTS, request.args.get("sort"), "-created")
 
     def rows(narrow: bool = True):  # narrow: see core.web.paginate
-        stmt, filters = _filtered(request.args, narrow=narrow)
+        stmt, filters, values = _filtered(request.args, narrow=narrow)
         return stmt.options(sa.orm.joinedload(Lead.source), sa.orm.joinedload(Lead.assignee)
-                            ).order_by(order, Lead.id.desc()), filters
+                            ).order_by(order, Lead.id.desc()), filters, values
 
-    stmt, filters = rows()
-    page = paginate(stmt, int_arg("page", 1), 25, rows_stmt=lambda narrow: rows(narrow)[0])
+    stmt, filters, values = rows()
+    page = paginate(stmt, int_arg("page", 1), 25, count_stmt=leads.tally_count(current_user, **values),
+                    rows_stmt=lambda narrow: rows(narrow)[0])
     return render("crm/leads/list.html", fragment="results", page=page, sort=sort,
                   filters=filters, view="list", **_options())
 
 
 @bp.get("/leads/kanban")
 def leads_kanban():
-    stmt, filters = _filtered(request.args)
-    counts = dict(db.session.execute(
-        stmt.with_only_columns(Lead.status, sa.func.count(Lead.id)).group_by(Lead.status)).all())
+    stmt, filters, values = _filtered(request.args)
+    if (scope := leads.tally_scope(current_user, **values)) is not None:  # from the running totals
+        counts = dict(db.session.execute(sa.select(LeadTally.status, sa.func.sum(LeadTally.n))
+                                         .where(scope).group_by(LeadTally.status)).all())
+    else:
+        counts = dict(db.session.execute(
+            stmt.with_only_columns(Lead.status, sa.func.count(Lead.id)).group_by(Lead.status)).all())
     # The newest leads of each status (a window function keeps it to one query).
     ranked = stmt.add_columns(sa.func.row_number().over(
         partition_by=Lead.status, order_by=(Lead.updated_at.desc(), Lead.id.desc())).label("rank")
