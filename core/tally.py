@@ -17,8 +17,13 @@ hundred tally rows instead.
   where they differ (a month); keys are never NULL (a missing salesperson is 0, a missing
   month ''), so that the primary key can take the upsert.
 - Rows whose count falls to 0 are deleted, so a tally holds only combinations in use.
-- PostgreSQL: an update moving a row between two tally rows locks them in key order, so
-  two transactions moving rows in opposite directions cannot deadlock on them.
+- SQLite: row triggers (one writer at a time). PostgreSQL: statement triggers over the
+  statement's transition tables: its changes are summed per key, keys whose totals do not
+  move are left alone (no lock), and the others are upserted in key order, so that two
+  statements moving rows between the same tally rows, one row or thousands, cannot
+  deadlock. (Two transactions of several statements each may still take the same tally
+  rows in opposite orders; PostgreSQL then cancels one, which the app answers with 503 and
+  Retry-After, having written nothing.)
 
 Only users who see every row of the source may be answered from its tally (see
 ``core.access.restricts``); others get the live query.
@@ -102,33 +107,40 @@ def ddl(tally: Tally, dialect: str) -> list[str]:
             f"{_drop_empty(tally, dialect, 'OLD')}; END",
         ]
     if dialect == "postgresql":
-        old_key = ", ".join(tally.key_sql(dialect, "OLD"))
-        new_key = ", ".join(tally.key_sql(dialect, "NEW"))
-        function = f"""CREATE FUNCTION {t}_count() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF TG_OP = 'INSERT' THEN
-    {_upsert(tally, dialect, 'NEW', '+')};
-  ELSIF TG_OP = 'DELETE' THEN
-    {_upsert(tally, dialect, 'OLD', '-')};
-    {_drop_empty(tally, dialect, 'OLD')};
-  ELSIF ROW({old_key}) < ROW({new_key}) THEN
-    {_upsert(tally, dialect, 'OLD', '-')};
-    {_upsert(tally, dialect, 'NEW', '+')};
-    {_drop_empty(tally, dialect, 'OLD')};
-  ELSE
-    {_upsert(tally, dialect, 'NEW', '+')};
-    {_upsert(tally, dialect, 'OLD', '-')};
-    {_drop_empty(tally, dialect, 'OLD')};
-  END IF;
-  RETURN NULL;
-END $$"""
-        return [
-            function,
-            f"CREATE TRIGGER {t}_write AFTER INSERT OR DELETE ON {tally.source} "
-            f"FOR EACH ROW EXECUTE FUNCTION {t}_count()",
-            f"CREATE TRIGGER {t}_update AFTER UPDATE OF {', '.join(tally.reads)} ON {tally.source} "
-            f"FOR EACH ROW WHEN ({_changed(tally)}) EXECUTE FUNCTION {t}_count()",
-        ]
+        # One run per statement, over its transition tables: the statement's changes are
+        # summed per key, keys whose totals do not move are left alone, and the others are
+        # upserted in key order, so that two statements moving rows between the same tally
+        # rows lock them in the same order (no deadlock), whatever the number of rows.
+        keys = ", ".join(tally.keys)
+        add = ", ".join(f"{c} = {t}.{c} + excluded.{c}" for c in ("n", *tally.sums))
+
+        def delta(row: str, sign: str) -> str:
+            values = [*tally.key_sql(dialect, row), f"{sign}1", *(f"{sign}({x})" for x in tally.sum_sql(row))]
+            named = ", ".join(f"{v} AS {c}" for v, c in zip(values, tally.columns, strict=True))
+            return f"SELECT {named} FROM {'old_rows' if sign == '-' else 'new_rows'} AS {row}"  # nosec B608
+
+        def apply(*parts: str) -> str:
+            moved = " OR ".join(f"sum({c}) <> 0" for c in ("n", *tally.sums))
+            summed = ", ".join([*tally.keys, *(f"sum({c})" for c in ("n", *tally.sums))])
+            return (f"INSERT INTO {t} ({', '.join(tally.columns)}) "  # nosec B608 - checked names
+                    f"SELECT {summed} FROM ({' UNION ALL '.join(parts)}) AS d "
+                    f"GROUP BY {keys} HAVING {moved} ORDER BY {keys} "
+                    f"ON CONFLICT ({keys}) DO UPDATE SET {add}")
+
+        emptied = (f"DELETE FROM {t} WHERE n = 0 AND ({keys}) IN "  # nosec B608 - checked names
+                   f"(SELECT {', '.join(tally.key_sql(dialect, 'o'))} FROM old_rows AS o)")
+        bodies = {"insert": [apply(delta("r", "+"))],
+                  "delete": [apply(delta("o", "-")), emptied],
+                  "update": [apply(delta("o", "-"), delta("r", "+")), emptied]}
+        tables = {"insert": "NEW TABLE AS new_rows", "delete": "OLD TABLE AS old_rows",
+                  "update": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}
+        statements = []
+        for event, body in bodies.items():
+            statements.append(f"CREATE FUNCTION {t}_{event}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+                              f"BEGIN\n  {'; '.join(body)};\n  RETURN NULL;\nEND $$")
+            statements.append(f"CREATE TRIGGER {t}_{event} AFTER {event.upper()} ON {tally.source} "
+                              f"REFERENCING {tables[event]} FOR EACH STATEMENT EXECUTE FUNCTION {t}_{event}()")
+        return statements
     raise NotImplementedError(f"no tally triggers for {dialect}")
 
 
@@ -145,9 +157,9 @@ def drop(op, tally: Tally) -> None:
     """In a migration's downgrade, before dropping the tally's table."""
     t = tally.table
     if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP TRIGGER IF EXISTS {t}_write ON {tally.source}")
-        op.execute(f"DROP TRIGGER IF EXISTS {t}_update ON {tally.source}")
-        op.execute(f"DROP FUNCTION IF EXISTS {t}_count()")
+        for event in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER IF EXISTS {t}_{event} ON {tally.source}")
+            op.execute(f"DROP FUNCTION IF EXISTS {t}_{event}()")
     else:
         for suffix in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER IF EXISTS {t}_{suffix}")

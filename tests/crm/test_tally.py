@@ -286,11 +286,15 @@ def test_recount_command_reports_and_repairs(app, manager, sales, sales2):
     assert again.exit_code == 0 and "rows differ" not in again.output
 
 
+@pytest.mark.postgres
 def test_concurrent_writers_on_the_same_tally_rows(need_postgres, app, manager, sales):
     """Four connections move opportunities between the same two stages in opposite
-    directions and add leads for the same salesperson, all on the same few tally rows:
-    every transaction goes through (the rows are locked in key order, no deadlock) and the
-    totals come out exact."""
+    directions, one or many in one statement, hand some over to another salesperson and
+    back, and add leads for the same salesperson, all on the same few tally rows: every
+    transaction goes through (a statement locks the tally rows it changes in key order, so
+    two statements cannot deadlock on them) and the totals come out exact. Per-row triggers
+    deadlocked here. (Two transactions of several statements each can still take the same
+    tally rows in opposite orders: PostgreSQL then cancels one, which answers 503.)"""
     from concurrent.futures import ThreadPoolExecutor
 
     first, second = list(db.session.scalars(sa.select(OpportunityStage.id)
@@ -303,15 +307,23 @@ def test_concurrent_writers_on_the_same_tally_rows(need_postgres, app, manager, 
         probability=50, expected_close_date=date(2026, 12, 15)).returning(opp.c.id)).scalar_one()
         for i in range(40)]
     db.session.commit()
-    engine, salesperson = db.engine, sales.id
+    engine, salesperson, other = db.engine, sales.id, manager.id
 
     def writer(worker: int) -> int:
         done = 0
         mine = ids[worker::4]
         for round_ in range(30):
             with engine.begin() as connection:
-                for opp_id in (mine if round_ % 2 else reversed(mine)):
-                    connection.execute(opp.update().where(opp.c.id == opp_id).values(
+                if round_ % 2:
+                    # One statement moving all of them, some each way, and handing some over
+                    # and back: its changes touch four tally rows at once.
+                    connection.execute(opp.update().where(opp.c.id.in_(mine)).values(
+                        stage_id=sa.case((opp.c.stage_id == first, second), else_=first),
+                        assigned_to=sa.case((opp.c.assigned_to == other, salesperson),
+                                            (opp.c.id % 3 == round_ % 3, other),
+                                            else_=opp.c.assigned_to)))
+                else:
+                    connection.execute(opp.update().where(opp.c.id == mine[round_ % len(mine)]).values(
                         stage_id=sa.case((opp.c.stage_id == first, second), else_=first)))
                 connection.execute(Lead.__table__.insert().values(
                     last_name="L", name_search="l", version=1, created_at=NOW, updated_at=NOW,
