@@ -25,8 +25,10 @@ hundred tally rows instead.
   rows in opposite orders; PostgreSQL then cancels one, which the app answers with 503 and
   Retry-After, having written nothing.)
 
-Only users who see every row of the source may be answered from its tally (see
-``core.access.restricts``); others get the live query.
+A user may be answered from a tally only where it counts exactly the rows they see:
+``core.access.tallied(model, user)`` gives that condition on the tally (every row for who
+sees every row; the model's ``AccessRule.tallied`` for the others), or None, and then the
+live query answers.
 """
 
 from __future__ import annotations
@@ -88,14 +90,15 @@ def _drop_empty(tally: Tally, dialect: str, row: str) -> str:
 
 
 def _changed(tally: Tally) -> str:
-    return " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in tally.reads)
+    """SQLite: did the update change a column the tally reads?"""
+    return " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in tally.reads)
 
 
 def ddl(tally: Tally, dialect: str) -> list[str]:
     """The statements creating the triggers of ``tally`` (its table exists)."""
     t = tally.table
     if dialect == "sqlite":
-        changed = _changed(tally).replace("IS DISTINCT FROM", "IS NOT")
+        changed = _changed(tally)
         return [
             f"CREATE TRIGGER {t}_insert AFTER INSERT ON {tally.source} BEGIN "
             f"{_upsert(tally, dialect, 'NEW', '+')}; END",
