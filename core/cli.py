@@ -94,7 +94,10 @@ def db_revision(module, message):
             raise click.ClickException(f"unknown module '{module}'")
         (mod.path / "migrations").mkdir(exist_ok=True)
         folder, prefix = str(mod.path / "migrations"), f"{module}_"
-    cfg = migrate.alembic_config()
+    # Alembic compares the database with every head it knows: a module installed but never
+    # enabled (no tables, its branch not applied) made it refuse with "Target database is
+    # not up to date". Only the branches the database has, and the module's own, count.
+    cfg = migrate.alembic_config(only=migrate.applied_branches() | {module})
     cfg.attributes["include_prefix"] = prefix
     heads = migrate.branch_heads()
     kwargs = {"head": f"{module}@head"} if module in heads else {

@@ -20,13 +20,15 @@ HERE = Path(__file__).parent
 VERSION_TABLE = "core_alembic_version"
 
 
-def alembic_config() -> Config:
+def alembic_config(only: set[str] | None = None) -> Config:
+    """Alembic's configuration over the core's and the loaded modules' revisions (``only``:
+    those of these modules)."""
     registry = current_app.extensions["comptoir"]
     cfg = Config()
     cfg.set_main_option("script_location", str(HERE / "migrations"))
     locations = [str(HERE / "migrations" / "versions")]
     for module in registry.loaded():
-        if module.migrations_path:
+        if module.migrations_path and (only is None or module.name in only):
             locations.append(str(module.migrations_path))
     cfg.set_main_option("version_locations", " ".join(locations))
     cfg.set_main_option("path_separator", "space")
@@ -47,6 +49,18 @@ def _labels(script: ScriptDirectory, rev) -> set[str]:
     labels = set()
     for r in script.iterate_revisions(rev.revision, "base"):
         labels |= set(r.branch_labels or ())
+    return labels
+
+
+def applied_branches() -> set[str]:
+    """The modules whose tables the database has (their branch is in the version table),
+    enabled or not."""
+    script = ScriptDirectory.from_config(alembic_config())
+    labels: set[str] = set()
+    for revision in current_revisions():
+        found = script.get_revision(revision)
+        if found is not None:
+            labels |= _labels(script, found)
     return labels
 
 
