@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import pytest
 import sqlalchemy as sa
 
 from core.db import db
@@ -42,19 +43,30 @@ def test_new_edit_won(login, manager):
     assert client.post(f"/crm/opportunities/{opp.id}/won").status_code == 409
 
 
-def test_lose_modal(login, manager):
-    opp = opportunities.create_opportunity({"name": "Lose me"}, by=manager)
+@pytest.mark.parametrize("kind", ["opportunity", "lead"])
+def test_lose_modal(login, manager, make_lead, kind):
+    """The one "lost" dialog, for an opportunity and for a lead: its own title, form action
+    and button; a missing reason re-shows it with the error; a reason closes it."""
+    if kind == "opportunity":
+        record = opportunities.create_opportunity({"name": "Lose me"}, by=manager)
+        url, model = f"/crm/opportunities/{record.id}/lose", Opportunity
+        title, button = "Mark Lose me as lost", "Mark as lost"
+    else:
+        record = make_lead(status="in_progress", last_name="Perdu", company_name="Perdu SA")
+        url, model = f"/crm/leads/{record.id}/lose", Lead
+        title, button = f"Close {record.display_name} as lost", "Close as lost"
     client = login(manager)
     htmx = {"HX-Request": "true"}
-    form = client.get(f"/crm/opportunities/{opp.id}/lose", headers=htmx).get_data(as_text=True)
+    form = client.get(url, headers=htmx).get_data(as_text=True)
     assert "<html" not in form and "lost_reason_id" in form
-    assert "<html" in client.get(f"/crm/opportunities/{opp.id}/lose").get_data(as_text=True)
-    response = client.post(f"/crm/opportunities/{opp.id}/lose", data={}, headers=htmx)
+    assert title in form and f'hx-post="{url}"' in form and f">{button}</button>" in form
+    assert "<html" in client.get(url).get_data(as_text=True)
+    response = client.post(url, data={}, headers=htmx)
     assert response.status_code == 422
-    response = client.post(f"/crm/opportunities/{opp.id}/lose",
-                           data={"lost_reason_id": reason().id}, headers=htmx)
+    assert title in response.get_data(as_text=True) and "is-invalid" in response.get_data(as_text=True)
+    response = client.post(url, data={"lost_reason_id": reason().id}, headers=htmx)
     assert response.status_code == 204 and response.headers["HX-Trigger"] == "closeModal"
-    assert db.session.get(Opportunity, opp.id).status == "lost"
+    assert db.session.get(model, record.id).status == "lost"
 
 
 def test_lead_edit_and_stale_version(login, manager, make_lead):

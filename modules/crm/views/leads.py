@@ -201,12 +201,12 @@ def lose_lead(lead_id: int):
     reasons = [(r.id, r.name) for r in lists.all_of(LostReason)]
     if request.method == "GET":
         access.require(current_user, "lose", lead)
-        return render("crm/leads/_lose.html", lead=lead, reason_options=reasons, errors={}, values={})
+        return render("crm/_lose.html", lead=lead, reason_options=reasons, errors={}, values={})
     try:
         leads.lose(lead, int_or_none(request.form.get("lost_reason_id")),
                    (request.form.get("note") or "").strip()[:2000] or None, by=current_user)
     except ValidationError as exc:
-        return render("crm/leads/_lose.html", lead=lead, reason_options=reasons, errors=exc.errors,
+        return render("crm/_lose.html", lead=lead, reason_options=reasons, errors=exc.errors,
                       values=request.form), 422
     if is_htmx():
         return close_modal()

@@ -174,14 +174,14 @@ def lose_opportunity(opp_id: int):
     options = [(r.id, r.name) for r in lists.all_of(LostReason)]
     if request.method == "GET":
         access.require(current_user, "lose", opp)
-        return render("crm/opportunities/_lose.html", opp=opp, reason_options=options,
+        return render("crm/_lose.html", opp=opp, reason_options=options,
                       errors={}, values={})
     try:
         opportunities.mark_lost(opp, int_or_none(request.form.get("lost_reason_id")),
                                 (request.form.get("note") or "").strip()[:2000] or None,
                                 by=current_user)
     except ValidationError as exc:
-        return render("crm/opportunities/_lose.html", opp=opp, reason_options=options,
+        return render("crm/_lose.html", opp=opp, reason_options=options,
                       errors=exc.errors, values=request.form), 422
     if is_htmx():
         return close_modal()
