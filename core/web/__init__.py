@@ -122,10 +122,16 @@ def _single_entity(stmt: sa.Select):
     return entity if len(sa.inspect(entity).primary_key) == 1 else None
 
 
-def sort_clause(columns: dict[str, Any], requested: str | None, default: str):
-    """An ORDER BY from an allow-list: ``name`` or ``-name`` (descending)."""
+def sort_clause(columns: dict[str, Any], requested: str | None, default: str, *, unindexed: bool = False):
+    """An ORDER BY from an allow-list: ``name`` or ``-name`` (descending). ``unindexed``:
+    an order SQLite will not take from an index (``core.db.unindexed``), for a query whose
+    few rows are best found through its filters' indexes and then sorted."""
+    from core.db import unindexed as no_index
+
     key = requested if requested and requested.lstrip("-") in columns else default
     column = columns[key.lstrip("-")]
+    if unindexed:
+        column = no_index(column)
     order = column.desc() if key.startswith("-") else column.asc()
     return key, order
 

@@ -209,3 +209,35 @@ def test_web_to_lead_requires_name_and_email(client):
     assert response.status_code == 422
     assert 'data-field-error="last_name"' in html and 'data-field-error="email"' in html
     assert _count() == 0
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_lead_list_sorts_few_matches_instead_of_walking_its_sort_index(login, manager, make_lead, monkeypatch,
+                                                                        many):
+    """Up to core.search.NARROW_LIMIT matches, the list's order is one SQLite cannot take
+    from an index, so the filters' indexes find the rows and they are sorted (a source
+    with no lead walked all 100,000 by creation date: 41 -> 5 ms); with more, the sort
+    index is walked and stops after the page. Same rows, same order either way."""
+    from core import search
+
+    source = db.session.scalars(sa.select(LeadSource)).first()
+    for name in ("Alphaname", "Bravoname", "Charliename"):
+        make_lead(last_name=name, source_id=source.id)
+    make_lead(last_name="Zuluname")
+    if many:
+        monkeypatch.setattr(search, "NARROW_LIMIT", 0)
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = login(manager).get(f"/crm/leads?source={source.id}&sort=name").get_data(as_text=True)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert page.index("Alphaname") < page.index("Bravoname") < page.index("Charliename")
+    assert "Zuluname" not in page
+    (rows,) = [s for s in statements if s.startswith("SELECT crm_lead.id") and "ORDER BY" in s]
+    unindexed = "ORDER BY +crm_lead.name_search" in rows
+    assert unindexed == (db.engine.dialect.name == "sqlite" and not many)

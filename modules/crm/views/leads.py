@@ -49,18 +49,22 @@ def _options():
 
 @bp.get("/leads")
 def list_leads():
-    sort, order = sort_clause(LEAD_SORTS, request.args.get("sort"), "-created")
+    sort = request.args.get("sort")
 
     def rows(narrow: bool = True):  # narrow: see core.web.paginate
         stmt, filters, values = _filtered(request.args, narrow=narrow)
+        # Few matches (narrow): sort them rather than walk the sort index until 25 turn up,
+        # which read most of the table for a rare source or status (35 ms at 100,000 leads).
+        _key, order = sort_clause(LEAD_SORTS, sort, "-created", unindexed=narrow)
         return stmt.options(sa.orm.joinedload(Lead.source), sa.orm.joinedload(Lead.assignee)
                             ).order_by(order, Lead.id.desc()), filters, values
 
     stmt, filters, values = rows()
     page = paginate(stmt, int_arg("page", 1), 25, count_stmt=leads.tally_count(current_user, **values),
                     rows_stmt=lambda narrow: rows(narrow)[0])
-    return render("crm/leads/list.html", fragment="results", page=page, sort=sort,
-                  filters=filters, view="list", **_options())
+    return render("crm/leads/list.html", fragment="results", page=page,
+                  sort=sort_clause(LEAD_SORTS, sort, "-created")[0], filters=filters, view="list",
+                  **_options())
 
 
 @bp.get("/leads/kanban")
