@@ -136,3 +136,32 @@ def test_activity_by_salesperson(login, manager, sales, sales2):
     mine = dashboard.activity_by_salesperson(sales)
     assert [r["name"] for r in mine] == [sales.name]
     assert 'id="activity"' in login(manager).get("/crm/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("many", [False, True])
+def test_opportunity_list_sorts_few_matches_instead_of_walking_its_sort_index(login, manager, monkeypatch, many):
+    """As the lead list: up to core.search.NARROW_LIMIT matches the order is one SQLite
+    cannot take from an index (a stage with no opportunity walked all 50,000 by close date:
+    21 -> 4 ms); same rows, same order either way."""
+    from core import search
+
+    first = stage("Qualification")
+    for name, amount in (("Alphadeal", "300"), ("Bravodeal", "200"), ("Charliedeal", "100")):
+        opportunities.create_opportunity({"name": name, "amount": amount, "stage_id": first.id}, by=manager)
+    opportunities.create_opportunity({"name": "Zuludeal"}, by=manager)
+    if many:
+        monkeypatch.setattr(search, "NARROW_LIMIT", 0)
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        page = login(manager).get(f"/crm/opportunities?stage={first.id}&sort=-amount").get_data(as_text=True)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    assert page.index("Alphadeal") < page.index("Bravodeal") < page.index("Charliedeal")
+    assert "Zuludeal" not in page
+    (rows,) = [s for s in statements if s.startswith("SELECT crm_opportunity.id") and "ORDER BY" in s]
+    assert ("ORDER BY +crm_opportunity.amount DESC" in rows) == (db.engine.dialect.name == "sqlite" and not many)

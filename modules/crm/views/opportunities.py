@@ -84,10 +84,17 @@ def list_opportunities():
         stmt = stmt.where(Opportunity.status == status)
     if int_or_none(stage):
         stmt = stmt.where(Opportunity.stage_id == int_or_none(stage))
-    sort, order = sort_clause(OPP_SORTS, request.args.get("sort"), "close")
     stmt = stmt.options(sa.orm.joinedload(Opportunity.stage), sa.orm.joinedload(Opportunity.partner),
                         sa.orm.joinedload(Opportunity.lead), sa.orm.joinedload(Opportunity.assignee))
-    page = paginate(stmt.order_by(order, Opportunity.id), int_arg("page", 1), 25)
+    sort = sort_clause(OPP_SORTS, request.args.get("sort"), "close")[0]
+
+    def rows(narrow: bool = True):
+        # Few matches (narrow): sorted, not found by walking the sort index (a stage with no
+        # opportunity read all 50,000 by close date: 21 -> 9 ms). See the lead list.
+        _key, order = sort_clause(OPP_SORTS, sort, "close", unindexed=narrow)
+        return stmt.order_by(order, Opportunity.id)
+
+    page = paginate(rows(False), int_arg("page", 1), 25, rows_stmt=rows)
     return render("crm/opportunities/list.html", fragment="results", page=page, sort=sort,
                   filters=filters, users=users(), stages=opportunities.stages())
 
