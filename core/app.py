@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask, g, request
 from flask.json.provider import DefaultJSONProvider
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.routing import IntegerConverter
 
 from core import __version__
@@ -124,6 +125,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
+    app.session_interface = _StaticFilesKeepCookies()
     from flask_babel import lazy_gettext
 
     login_manager.login_message = lazy_gettext("Please sign in to see this page.")
@@ -267,6 +269,19 @@ def _register_request_hooks(app: Flask, registry) -> None:
         return shell_context()
 
     register_error_handlers(app)
+
+
+class _StaticFilesKeepCookies(SecureCookieSessionInterface):
+    """Static files never write the session cookie. A signed-in session is permanent, and
+    Flask refreshes a permanent session's cookie on every response: a stylesheet or icon
+    fetched before a sign-out (or a sign-in) and answered after it put the old cookie
+    back."""
+
+    def should_set_cookie(self, app, session) -> bool:
+        endpoint = request.endpoint or ""
+        if endpoint == "static" or endpoint.endswith(".static"):
+            return False
+        return super().should_set_cookie(app, session)
 
 
 class _SecureCookies:
