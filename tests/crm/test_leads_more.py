@@ -9,6 +9,7 @@ from core import settings
 from core.db import db
 from core.partners import services as partners
 from core.partners.models import Partner
+from core.testing import count_queries
 from modules.crm.models import Lead, LeadSource
 from modules.crm.services import leads, opportunities
 from modules.crm.views import public
@@ -226,16 +227,9 @@ def test_lead_list_sorts_few_matches_instead_of_walking_its_sort_index(login, ma
     make_lead(last_name="Zuluname")
     if many:
         monkeypatch.setattr(search, "NARROW_LIMIT", 0)
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with count_queries(db.engine) as queries:  # the statements run, as the query budgets do
         page = login(manager).get(f"/crm/leads?source={source.id}&sort=name").get_data(as_text=True)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
+    statements = queries.statements
     assert page.index("Alphaname") < page.index("Bravoname") < page.index("Charliename")
     assert "Zuluname" not in page
     (rows,) = [s for s in statements if s.startswith("SELECT crm_lead.id") and "ORDER BY" in s]

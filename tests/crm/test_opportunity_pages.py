@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from core.db import db
 from core.partners import services as partners
+from core.testing import count_queries
 from modules.crm.models import Lead, Opportunity
 from modules.crm.services import opportunities
 from tests.crm.conftest import reason, stage
@@ -151,16 +152,9 @@ def test_opportunity_list_sorts_few_matches_instead_of_walking_its_sort_index(lo
     opportunities.create_opportunity({"name": "Zuludeal"}, by=manager)
     if many:
         monkeypatch.setattr(search, "NARROW_LIMIT", 0)
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", record)
-    try:
+    with count_queries(db.engine) as queries:  # the statements run, as the query budgets do
         page = login(manager).get(f"/crm/opportunities?stage={first.id}&sort=-amount").get_data(as_text=True)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", record)
+    statements = queries.statements
     assert page.index("Alphadeal") < page.index("Bravodeal") < page.index("Charliedeal")
     assert "Zuludeal" not in page
     (rows,) = [s for s in statements if s.startswith("SELECT crm_opportunity.id") and "ORDER BY" in s]
