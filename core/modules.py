@@ -204,6 +204,7 @@ class ModuleRegistry:
         self._callers: dict[str, pluggy.HookCaller] = {}
         self._impls: dict[str, list] = {}
         self.hook_failures: dict[str, str] = {}
+        self.hook_failure_count = 0  # ever: a caller can tell whether its call_each skipped one
         self._plugin_count = 0
         #: derived data (access rules...) valid for the current active set and plugins.
         self.cache: dict = {}
@@ -379,6 +380,7 @@ class ModuleRegistry:
 
     def note_hook_failure(self, module: str, hook_name: str) -> None:
         self.hook_failures[module] = f"hook {hook_name} raised (see the log)"
+        self.hook_failure_count += 1
 
     # --- states -----------------------------------------------------------------
 

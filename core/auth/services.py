@@ -26,6 +26,14 @@ def normalize_email(value: str) -> str:
         raise ValidationError.field("email", str(exc)) from None
 
 
+def active_users() -> list[sa.Row]:
+    """(id, name) of the active users, by name: the salesperson, organizer and attendee
+    choices of every form and filter. Rows, not ``User`` objects: a list page built twenty
+    of them to print their names (0.3 ms of a 6 ms page)."""
+    return db.session.execute(
+        sa.select(User.id, User.name).where(User.active).order_by(User.name, User.id)).all()
+
+
 def find_user(email: str) -> User | None:
     try:
         email = normalize_email(email)

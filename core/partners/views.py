@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core import access, once, timeline
-from core.auth.models import User
+from core.auth.services import active_users
 from core.db import db
 from core.errors import Conflict, ValidationError
 from core.exports import csv_response
@@ -36,10 +36,6 @@ def _q() -> str:
     """The search box, without control characters (PostgreSQL refuses NUL in a string)."""
     value = request.args.get("q", "")[:100]
     return "".join(c for c in value if ord(c) >= 32 and c != "\x7f").strip()
-
-
-def _users():
-    return db.session.scalars(sa.select(User).where(User.active).order_by(User.name)).all()
 
 
 def panels_for(record_type: str, record) -> list:
@@ -70,7 +66,7 @@ def list_partners():
 
     page = paginate(rows(), int_arg("page", 1), 25, rows_stmt=rows)
     return render("partners/list.html", fragment="results", page=page, q=q,
-                  partner_type=partner_type, salesperson=salesperson, sort=sort, users=_users())
+                  partner_type=partner_type, salesperson=salesperson, sort=sort, users=active_users())
 
 
 def _partner_filters(stmt):
@@ -116,7 +112,7 @@ def new_partner():
                 flash(_("Partner %(name)s created.", name=partner.name), "success")
                 return redirect(url_for("partners.show_partner", partner_id=partner.id), 303)
     return render("partners/form.html", partner=None, values=values, errors=errors,
-                  users=_users()), 422 if errors else 200
+                  users=active_users()), 422 if errors else 200
 
 
 @bp.get("/partners/<int:partner_id>")
@@ -151,12 +147,12 @@ def edit_partner(partner_id: int):
             except Conflict as exc:
                 errors = {"form": [exc.message]}
                 return render("partners/form.html", partner=partner, values=values,
-                              errors=errors, users=_users()), 409
+                              errors=errors, users=active_users()), 409
             else:
                 flash(_("Changes saved."), "success")
                 return redirect(url_for("partners.show_partner", partner_id=partner.id), 303)
     return render("partners/form.html", partner=partner, values=values, errors=errors,
-                  users=_users()), 422 if errors else 200
+                  users=active_users()), 422 if errors else 200
 
 
 

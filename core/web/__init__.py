@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import render_template, request
 from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 
 from core import search
 from core.db import db
@@ -40,11 +41,50 @@ class Panel:
     count: int | None = None
 
 
+class StatusBadge:
+    """A status as a Bootstrap badge, a template global of the module that owns it::
+
+        bp.add_app_template_global(StatusBadge(labels, colors), "lead_status")
+        {{ lead_status(lead.status) }}
+
+    ``labels()`` returns {status: translated label}; it is called once per language (per
+    translations object: Flask-Babel keeps one per language), and each badge is then a
+    dictionary lookup. A Jinja macro per row cost about 20 µs (its call frame, its
+    dictionary of colours, a translation per call)."""
+
+    def __init__(self, labels: Callable[[], dict[str, str]], colors: dict[str, str]):
+        self.labels, self.colors = labels, colors
+        self._badges: dict[object, dict[str, Markup]] = {}
+
+    def __call__(self, status: str | None) -> Markup:
+        from core.i18n import current_translations
+
+        translations = current_translations()
+        badges = self._badges.get(translations)
+        if badges is None:
+            if len(self._badges) > 16:  # outside a request each call has its own (empty) one
+                self._badges.clear()
+            badges = {value: self._markup(value, label) for value, label in self.labels().items()}
+            self._badges[translations] = badges
+        badge = badges.get(status)
+        return badge if badge is not None else self._markup(status, status)
+
+    def _markup(self, status, label) -> Markup:
+        return Markup('<span class="badge text-bg-{}" data-status="{}">{}</span>').format(
+            self.colors.get(status, "secondary"), status or "", label or "")
+
+
 def render(template: str, *, fragment: str | None = None, **context):
     """The full page, or only block ``fragment`` of it for an HTMX request."""
-    if fragment and is_htmx() and request.headers.get("HX-Boosted") != "true":
+    if fragment and wants_fragment():
         return render_block(template, fragment, **context)
     return render_template(template, **context)
+
+
+def wants_fragment() -> bool:
+    """``render(..., fragment=...)`` will render the fragment alone: a view can skip what
+    only the rest of the page shows (a list's filter choices while the user types)."""
+    return is_htmx() and request.headers.get("HX-Boosted") != "true"
 
 
 @dataclass

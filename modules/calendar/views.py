@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from core import access, timeline
 from core.auth.models import User
+from core.auth.services import active_users
 from core.db import db, utcnow
 from core.errors import BusinessError
 from core.extensions import is_htmx
@@ -78,10 +79,6 @@ def _ints(values) -> list[int]:
     return [n for n in (int_or_none(v) for v in values) if n is not None]
 
 
-def _users():
-    return db.session.scalars(sa.select(User).where(User.active).order_by(User.name)).all()
-
-
 # --- the calendar --------------------------------------------------------------------
 
 @bp.get("/calendar")
@@ -91,7 +88,7 @@ def calendar_page():
         who = "me"
     # The calendar shows the time zone the rest of the app formats dates in (the user's
     # saved one, else the default), not the browser's.
-    return render("calendar/calendar.html", who=who, users=_users(), timezone=str(_tz()))
+    return render("calendar/calendar.html", who=who, users=active_users(), timezone=str(_tz()))
 
 
 def _window() -> tuple[datetime, datetime]:
@@ -274,7 +271,7 @@ def _form_context(event: Event | None, values: dict, errors: dict, rows: list[di
     return {"event": event, "values": values, "errors": errors, "rows": rows or [],
             "partners": partners, "partner": partner,
             "contacts": partner.contacts if partner is not None else [],
-            "users": _users(), "channels": channels(), "types": EVENT_TYPES, "related": related,
+            "users": active_users(), "channels": channels(), "types": EVENT_TYPES, "related": related,
             "units": list(UNITS)}
 
 

@@ -14,13 +14,23 @@ from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
 from core import access, once, timeline
-from core.auth.models import User
+from core.auth.services import active_users
 from core.db import db, utcnow
 from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
-from core.web import Panel, assignee_arg, int_arg, int_or_none, paginate, render, search_pattern, sort_clause
+from core.web import (
+    Panel,
+    StatusBadge,
+    assignee_arg,
+    int_arg,
+    int_or_none,
+    paginate,
+    render,
+    search_pattern,
+    sort_clause,
+)
 from modules.sales import services
 from modules.sales.models import ORDER_STATUSES, Product, SaleOrder, SaleOrderLine
 from modules.sales.schemas import LineIn, OrderIn, OrderPatch, ProductIn
@@ -33,15 +43,18 @@ ORDER_SORTS = {"number": SaleOrder.number, "created": SaleOrder.created_at,
                "valid_until": SaleOrder.valid_until}
 PRODUCT_SORTS = {"code": Product.code, "name": Product.name_search, "price": Product.unit_price}
 
+# {{ status_badge(order.status) }}: a template global (once a row in the order list).
+bp.add_app_template_global(StatusBadge(lambda: {
+    "draft": _("Draft"), "finalized": _("Finalized"), "confirmed": _("Confirmed"),
+    "completed": _("Completed"), "cancelled": _("Cancelled")}, {
+    "draft": "secondary", "finalized": "info", "confirmed": "success", "completed": "dark",
+    "cancelled": "danger"}), "status_badge")
+
 
 @bp.before_request
 @login_required
 def _login():
     return None
-
-
-def _users():
-    return db.session.scalars(sa.select(User).where(User.active).order_by(User.name)).all()
 
 
 def _search_text() -> str:
@@ -150,7 +163,7 @@ def list_orders():
     stmt = stmt.options(joinedload(SaleOrder.partner), joinedload(SaleOrder.salesperson))
     page = paginate(stmt.order_by(order, SaleOrder.id.desc()), int_arg("page", 1), 25)
     return render("sales/orders.html", fragment="results", page=page, q=q, status=status,
-                  salesperson=salesperson, sort=sort, users=_users() if current_user.is_manager else [],
+                  salesperson=salesperson, sort=sort, users=active_users() if current_user.is_manager else [],
                   statuses=ORDER_STATUSES)
 
 
@@ -221,7 +234,7 @@ def new_order():
     return render("sales/order_form.html", order=None, values=values, errors=errors, origin=origin,
                   origin_type=origin_type, origin_id=origin_id, prospect=prospect,
                   partners=_partner_options(int_or_none(values.get("partner_id"))),
-                  users=_users()), 422 if errors else 200
+                  users=active_users()), 422 if errors else 200
 
 
 @bp.route("/sales/orders/<int:order_id>/edit", methods=["GET", "POST"])
@@ -257,7 +270,7 @@ def edit_order(order_id: int):
     return render("sales/order_form.html", order=order, values=values, errors=errors, origin=None,
                   origin_type=None, origin_id=None, prospect=None,
                   partners=_partner_options(int_or_none(values.get("partner_id"))),
-                  users=_users()), status
+                  users=active_users()), status
 
 
 # --- the order page -------------------------------------------------------------------------

@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, make_response
+from flask_babel import gettext as _
+from flask_babel import pgettext
 from flask_login import current_user, login_required
 
-from core.auth.models import User
-from core.db import db
+from core.auth.services import active_users
 from core.plugins import call_each, flatten
+from core.web import StatusBadge
 
 bp = Blueprint("crm", __name__, url_prefix="/crm", template_folder="../templates",
                static_folder="../static/crm", static_url_path="/static")
+
+
+def _lead_labels() -> dict[str, str]:
+    from modules.crm.services.leads import STATUS_LABELS
+
+    return {status: _(label) for status, label in STATUS_LABELS.items()}
+
+
+# {{ lead_status(lead.status) }}, {{ opp_status(opp.status) }}: badges, once a row in lists.
+bp.add_app_template_global(StatusBadge(_lead_labels, {
+    "new": "secondary", "assigned": "info", "in_progress": "primary", "converted": "success",
+    "lost": "danger"}), "lead_status")
+bp.add_app_template_global(StatusBadge(lambda: {
+    "open": pgettext("opportunity status", "Open"), "won": _("Won"), "lost": _("Lost")}, {
+    "open": "primary", "won": "success", "lost": "danger"}), "opp_status")
 
 
 @bp.before_request
@@ -20,8 +36,7 @@ def _login():
     return None
 
 
-def users() -> list[User]:
-    return list(db.session.scalars(sa.select(User).where(User.active).order_by(User.name)))
+users = active_users  # noqa: F401 - the CRM pages' name for it
 
 
 def panels_for(record_type: str, record) -> list:

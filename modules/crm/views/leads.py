@@ -15,7 +15,7 @@ from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
-from core.web import assignee_arg, int_arg, int_or_none, paginate, render, sort_clause
+from core.web import assignee_arg, int_arg, int_or_none, paginate, render, sort_clause, wants_fragment
 from modules.crm.models import Lead, LeadSource, LeadTally, LostReason
 from modules.crm.schemas import LeadIn, LeadPatch, OpportunityValues
 from modules.crm.services import duplicates, leads, lists
@@ -64,7 +64,7 @@ def list_leads():
                     rows_stmt=lambda narrow: rows(narrow)[0])
     return render("crm/leads/list.html", fragment="results", page=page,
                   sort=sort_clause(LEAD_SORTS, sort, "-created")[0], filters=filters, view="list",
-                  **_options())
+                  **({} if wants_fragment() else _options()))
 
 
 @bp.get("/leads/kanban")

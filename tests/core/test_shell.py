@@ -1,0 +1,124 @@
+"""The page shell: declarations called once per set of active modules, a shell an HTMX
+fragment does not pay for, status badges made once per language."""
+
+from __future__ import annotations
+
+import pytest
+from markupsafe import Markup
+
+from core import hookimpl, module_admin
+from core.auth.services import update_user
+from core.db import db
+from core.testing import count_queries
+from core.web import MenuEntry, StatusBadge
+
+
+@pytest.fixture
+def plugin(app):
+    """Register plugin objects by hand (named ``core.*``: always active), removed after."""
+    registry = app.extensions["comptoir"]
+    names = []
+
+    def _register(obj):
+        name = f"core.shelltest{len(names)}"
+        registry.pm.register(obj, name=name)
+        names.append(name)
+        return obj
+
+    yield _register
+    for name in names:
+        registry.pm.unregister(name=name)
+    registry.cache.clear()
+
+
+class Declarations:
+    def __init__(self):
+        self.calls = 0
+
+    @hookimpl
+    def register_menu_entries(self):
+        self.calls += 1
+        return [MenuEntry("Reports", "web.notifications", icon="bar-chart", order=60),
+                MenuEntry("Admin only", "web.notifications", icon="lock", order=61,
+                          allowed=lambda user: user.is_admin)]
+
+
+def test_menu_entries_are_declared_once_per_active_set(app, plugin, admin, sales, login):
+    declarations = plugin(Declarations())
+    as_sales, as_admin = login(sales), login(admin)
+    for _ in range(3):
+        sales_page = as_sales.get("/partners").get_data(as_text=True)
+        admin_page = as_admin.get("/partners").get_data(as_text=True)
+    assert declarations.calls == 1
+    # Each user still gets the entries meant for them.
+    assert "Reports" in sales_page and "Admin only" not in sales_page
+    assert "Reports" in admin_page and "Admin only" in admin_page
+
+    module_admin.disable("sales")  # a new active set: declared again, once
+    page = as_sales.get("/partners").get_data(as_text=True)
+    as_sales.get("/partners")
+    assert declarations.calls == 2
+    assert ">Orders<" not in page and "Reports" in page
+    module_admin.enable("sales")
+    assert ">Orders<" in as_sales.get("/partners").get_data(as_text=True)
+
+
+def test_a_declaration_that_failed_is_asked_again(app, plugin, sales, login):
+    class Flaky:
+        calls = 0
+
+        @hookimpl
+        def extra_css_urls(self):
+            Flaky.calls += 1
+            if Flaky.calls == 1:
+                raise RuntimeError("not ready")
+            return ["/static/core/flaky.css"]
+
+    plugin(Flaky())
+    client = login(sales)
+    assert "/static/core/flaky.css" not in client.get("/partners").get_data(as_text=True)
+    for _ in range(2):
+        assert '<link rel="stylesheet" href="/static/core/flaky.css">' in client.get("/partners").get_data(as_text=True)
+    assert Flaky.calls == 2
+    app.extensions["comptoir"].hook_failures.pop("core.shelltest0", None)
+
+
+def test_an_htmx_fragment_does_not_build_the_shell(app, sales, login):
+    client = login(sales)
+    with count_queries(db.engine) as full:
+        html = client.get("/crm/leads").get_data(as_text=True)
+    assert 'id="bell-count"' in html and 'name="source"' in html
+    with count_queries(db.engine) as fragment:
+        html = client.get("/crm/leads?status=new", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert 'id="leads-table"' in html and 'id="bell-count"' not in html and 'name="source"' not in html
+    assert any("core_notification" in s for s in full.statements)
+    assert not any("core_notification" in s for s in fragment.statements)  # the bell's count
+    assert not any("ORDER BY crm_lead_source.name" in s for s in fragment.statements)  # the choices
+    assert fragment.count < full.count
+
+
+def test_status_badges_in_the_users_language(app, sales, login):
+    from modules.crm.services.leads import create_lead
+    from modules.crm.services.opportunities import create_opportunity
+
+    lead = create_lead({"last_name": "Martin", "company_name": "Acme"}, by=sales)
+    create_opportunity({"name": "Big deal", "lead_id": lead.id}, by=sales)
+    update_user(sales, locale="fr")
+    client = login(sales)
+    html = client.get("/crm/leads").get_data(as_text=True)
+    assert '<span class="badge text-bg-secondary" data-status="new">Nouvelle</span>' in html
+    html = client.get(f"/crm/leads/{lead.id}").get_data(as_text=True)
+    assert 'data-status="open">Ouverte</span>' in html  # "Open" in its context: an opportunity
+    update_user(sales, locale="en")
+    html = login(sales).get("/crm/leads").get_data(as_text=True)
+    assert 'data-status="new">New</span>' in html
+
+
+def test_a_status_badge_escapes_what_it_does_not_know(app):
+    badge = StatusBadge(lambda: {"ok": "Fine"}, {"ok": "success"})
+    with app.test_request_context():
+        assert isinstance(badge("ok"), Markup)
+        assert str(badge("ok")) == '<span class="badge text-bg-success" data-status="ok">Fine</span>'
+        assert str(badge('<b x="1">')) == ('<span class="badge text-bg-secondary" data-status='
+                                           '"&lt;b x=&#34;1&#34;&gt;">&lt;b x=&#34;1&#34;&gt;</span>')
+        assert str(badge(None)) == '<span class="badge text-bg-secondary" data-status=""></span>'
