@@ -54,6 +54,9 @@ def pattern(q: str) -> str:
 #: id, then sorted); beyond, the list's own order is walked and each row checked against
 #: the matches, which stops at the page's end (see :func:`contains`).
 NARROW_LIMIT = 2000
+#: A searched list counts its matches up to this many ("more than 2,000"): see
+#: ``core.web.paginate(count_limit=...)``. At least NARROW_LIMIT, which the count decides.
+COUNT_LIMIT = NARROW_LIMIT
 
 
 def contains(table: str, id_column, columns: list, q: str, *, narrow: bool = True) -> sa.ColumnElement:

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core import access, once, timeline
+from core import access, once, search, timeline
 from core.auth.services import active_users
 from core.db import db
 from core.errors import Conflict, ValidationError
@@ -64,7 +64,8 @@ def list_partners():
             stmt = stmt.where(Partner.salesperson_id == salesperson_id)
         return stmt.options(sa.orm.joinedload(Partner.salesperson)).order_by(order, Partner.id)
 
-    page = paginate(rows(), int_arg("page", 1), 25, rows_stmt=rows)
+    page = paginate(rows(), int_arg("page", 1), 25, rows_stmt=rows,
+                    count_limit=search.COUNT_LIMIT if q else None)
     return render("partners/list.html", fragment="results", page=page, q=q,
                   partner_type=partner_type, salesperson=salesperson, sort=sort, users=active_users())
 
@@ -179,7 +180,7 @@ def list_contacts():
         stmt = stmt.where(sa.or_(Contact.name_search.like(pattern, escape="\\"),
                                  sa.func.lower(Contact.email).like(pattern, escape="\\")))
     stmt = stmt.options(sa.orm.joinedload(Contact.partner)).order_by(order, Contact.id)
-    page = paginate(stmt, int_arg("page", 1), 25)
+    page = paginate(stmt, int_arg("page", 1), 25, count_limit=search.COUNT_LIMIT if q else None)
     return render("partners/contacts.html", fragment="results", page=page, q=q, sort=sort)
 
 

@@ -13,7 +13,7 @@ from jinja2_fragments.flask import render_block
 from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
-from core import access, once, timeline
+from core import access, once, search, timeline
 from core.auth.services import active_users
 from core.db import db, utcnow
 from core.errors import Conflict, ValidationError
@@ -78,7 +78,8 @@ def list_products():
         stmt = stmt.where(Product.active.is_(True))
     elif state == "inactive":
         stmt = stmt.where(Product.active.is_(False))
-    page = paginate(stmt.order_by(order, Product.id), int_arg("page", 1), 25)
+    page = paginate(stmt.order_by(order, Product.id), int_arg("page", 1), 25,
+                    count_limit=search.COUNT_LIMIT if q else None)
     return render("sales/products.html", fragment="results", page=page, q=q, state=state, sort=sort,
                   can_manage=access.can(current_user, "create", model=Product))
 
@@ -161,7 +162,8 @@ def list_orders():
     if isinstance(salesperson_id, int):
         stmt = stmt.where(SaleOrder.assigned_to == salesperson_id)
     stmt = stmt.options(joinedload(SaleOrder.partner), joinedload(SaleOrder.salesperson))
-    page = paginate(stmt.order_by(order, SaleOrder.id.desc()), int_arg("page", 1), 25)
+    page = paginate(stmt.order_by(order, SaleOrder.id.desc()), int_arg("page", 1), 25,
+                    count_limit=search.COUNT_LIMIT if q else None)
     return render("sales/orders.html", fragment="results", page=page, q=q, status=status,
                   salesperson=salesperson, sort=sort, users=active_users() if current_user.is_manager else [],
                   statuses=ORDER_STATUSES)

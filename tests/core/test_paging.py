@@ -66,3 +66,29 @@ def test_deep_pages_pick_keys_first(app, partners):
     # Not an entity query (rows of columns): a plain OFFSET.
     columns = sa.select(Partner.id, Partner.name).order_by(Partner.name)
     assert " IN (SELECT " not in str(page_rows(columns, 3, 25).compile(db.engine))
+
+
+@pytest.mark.parametrize("count_limit", [10, 30, 40, 83, 200])
+def test_a_limited_count_says_more_and_still_reaches_every_row(app, partners, count_limit):
+    stmt = sa.select(Partner).order_by(Partner.name, Partner.id)
+    every = [p.id for p in db.session.scalars(stmt)]
+    seen, number = [], 1
+    while True:
+        page = paginate(stmt, number, 10, count_limit=count_limit)
+        assert [p.id for p in page.items] == every[(number - 1) * 10:number * 10]
+        counted_to = max(count_limit, number * 10)  # the limit, or this page's end
+        if counted_to < 83:
+            assert page.more and page.total == counted_to and page.has_next
+        else:
+            assert not page.more and page.total == 83 and page.pages == 9
+        seen += [p.id for p in page.items]
+        if not page.has_next:
+            break
+        number += 1
+    assert seen == every and number == 9
+
+
+def test_an_exact_count_ignores_the_limit(app, partners):
+    stmt = sa.select(Partner).order_by(Partner.id)
+    page = paginate(stmt, 1, 10, count_stmt=sa.select(sa.literal(83)), count_limit=20)
+    assert page.total == 83 and not page.more and page.pages == 9

@@ -114,6 +114,32 @@ def test_pages_are_the_same_whichever_way_the_rows_are_read(sample, login, api, 
     assert listed["total"] == 33 and len(set(pages[0] + pages[1])) == 33
 
 
+def test_a_search_with_many_matches_counts_to_a_limit(sample, login, manager, monkeypatch):
+    """Beyond COUNT_LIMIT matches the list says "more than" and its Next link goes on;
+    the page where the count ends says the exact number; a narrower search is exact."""
+    import re
+
+    for i in range(30):
+        leads.create_lead({"last_name": f"Duboisier {i:02d}"}, by=manager)
+    monkeypatch.setattr(search, "COUNT_LIMIT", 26)
+    client = login(manager)
+
+    def page(n, q="dubois"):
+        html = client.get(f"/crm/leads?q={q}&page={n}").get_data(as_text=True)
+        count = re.search(r'id="page-count">([^<]*)<', html)
+        next_item = re.search(r'<li class="page-item( disabled)?"><a class="page-link" href="[^"]*">Next<', html)
+        return {"count": count.group(1) if count else None, "leads": re.findall(r'href="/crm/leads/(\d+)"', html),
+                "next": bool(next_item) and not next_item.group(1), "html": html}
+
+    first, second = page(1), page(2)
+    assert first["count"] == "Page 1 of more than 2 · more than 26 records" and first["next"]
+    assert second["count"] == "Page 2 of 2 · 33 records" and not second["next"]  # the exact count
+    assert len(first["leads"]) == 25 and len(set(first["leads"] + second["leads"])) == 33
+    narrow = page(1, "duboisier 1")
+    assert narrow["count"] is None and "10 records" in narrow["html"] and len(narrow["leads"]) == 10
+    assert "more than" not in client.get("/crm/leads").get_data(as_text=True)  # unsearched: exact
+
+
 @pytest.mark.parametrize("table, columns", [("crm_lead; DROP TABLE x", {"name_search": "name_search"}),
                                             ("crm_lead", {"a b": "a"}),
                                             ("crm_lead", {"city": "lower(city)) --"})])

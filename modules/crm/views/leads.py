@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
-from core import access, once, timeline
+from core import access, once, search, timeline
 from core.db import db
 from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
@@ -61,6 +61,7 @@ def list_leads():
 
     stmt, filters, values = rows()
     page = paginate(stmt, int_arg("page", 1), 25, count_stmt=leads.tally_count(current_user, **values),
+                    count_limit=search.COUNT_LIMIT if values["q"] else None,
                     rows_stmt=lambda narrow: rows(narrow)[0])
     return render("crm/leads/list.html", fragment="results", page=page,
                   sort=sort_clause(LEAD_SORTS, sort, "-created")[0], filters=filters, view="list",

@@ -10,7 +10,7 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core import access, timeline
+from core import access, search, timeline
 from core.db import db
 from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
@@ -94,7 +94,8 @@ def list_opportunities():
         _key, order = sort_clause(OPP_SORTS, sort, "close", unindexed=narrow)
         return stmt.order_by(order, Opportunity.id)
 
-    page = paginate(rows(False), int_arg("page", 1), 25, rows_stmt=rows)
+    page = paginate(rows(False), int_arg("page", 1), 25, rows_stmt=rows,
+                    count_limit=search.COUNT_LIMIT if filters["q"] else None)
     return render("crm/opportunities/list.html", fragment="results", page=page, sort=sort,
                   filters=filters, users=users(), stages=opportunities.stages())
 
