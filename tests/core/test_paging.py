@@ -53,6 +53,8 @@ def test_every_page_is_the_plain_offsets(app, partners, shape, per_page):
         assert [p.id for p in deferred] == [p.id for p in plain], number
         result = paginate(stmt, number, per_page)
         assert [p.id for p in result.items] == [p.id for p in plain] and result.total == total
+        keyed = paginate(stmt, number, per_page, key_first=True)  # the first page too
+        assert [p.id for p in keyed.items] == [p.id for p in plain]
         seen += [p.id for p in deferred]
     assert len(seen) == len(set(seen)) == total
 
@@ -63,6 +65,7 @@ def test_deep_pages_pick_keys_first(app, partners):
     deep = str(page_rows(stmt, 3, 25).compile(db.engine))
     assert " IN (SELECT " not in first
     assert " IN (SELECT core_partner.id" in deep
+    assert " IN (SELECT core_partner.id" in str(page_rows(stmt, 1, 25, key_first=True).compile(db.engine))
     # Not an entity query (rows of columns): a plain OFFSET.
     columns = sa.select(Partner.id, Partner.name).order_by(Partner.name)
     assert " IN (SELECT " not in str(page_rows(columns, 3, 25).compile(db.engine))

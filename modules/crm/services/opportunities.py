@@ -18,7 +18,14 @@ from core.errors import Conflict, ValidationError, check_version
 from core.partners.models import Contact, Partner
 from core.plugins import call_each
 from core.timeline import N_
-from modules.crm.models import Lead, LostReason, Opportunity, OpportunityStage, OpportunityTally
+from modules.crm.models import (
+    OPPORTUNITY_STATUSES,
+    Lead,
+    LostReason,
+    Opportunity,
+    OpportunityStage,
+    OpportunityTally,
+)
 
 OPPORTUNITY_FIELDS = ("name", "partner_id", "lead_id", "contact_id", "stage_id", "amount",
                       "currency", "probability", "expected_close_date", "assigned_to", "source",
@@ -305,6 +312,22 @@ def tally_scope(user: User, *, assigned_to: int | None = None, **filters):
     if seen is None or any(filters.values()):
         return None
     return seen if assigned_to is None else sa.and_(seen, OpportunityTally.assigned_to == assigned_to)
+
+
+def tally_count(user: User, *, status: str | None = None, stage_id: int | None = None,
+                **filters) -> sa.Select | None:
+    """The opportunity list's count (``filtered``, then a status and a stage) from the
+    running totals, or None when only the table can tell (see :func:`tally_scope`): a
+    salesperson's count read their 2,500 rows, half of the page's time."""
+    scope = tally_scope(user, **filters)
+    if scope is None:
+        return None
+    conditions = [scope]
+    if status in OPPORTUNITY_STATUSES:
+        conditions.append(OpportunityTally.status == status)
+    if stage_id is not None:
+        conditions.append(OpportunityTally.stage_id == stage_id)
+    return sa.select(sa.func.coalesce(sa.func.sum(OpportunityTally.n), 0)).where(*conditions)
 
 
 def _tally_sums():

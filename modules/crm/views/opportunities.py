@@ -17,7 +17,7 @@ from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
 from core.web import assignee_arg, int_arg, int_or_none, paginate, render, sort_clause
-from modules.crm.models import Lead, LostReason, Opportunity
+from modules.crm.models import OPPORTUNITY_STATUSES, Lead, LostReason, Opportunity
 from modules.crm.schemas import OpportunityIn, OpportunityPatch
 from modules.crm.services import lists, opportunities
 from modules.crm.views import bp, close_modal, panels_for, users
@@ -79,11 +79,12 @@ def list_opportunities():
     status = request.args.get("status", "")
     stage = request.args.get("stage", "")
     filters.update(status=status, stage=stage)
+    stage_id = int_or_none(stage)
     stmt = opportunities.filtered(sa.select(Opportunity), current_user, q=filters["q"], **kwargs)
-    if status in ("open", "won", "lost"):
+    if status in OPPORTUNITY_STATUSES:
         stmt = stmt.where(Opportunity.status == status)
-    if int_or_none(stage):
-        stmt = stmt.where(Opportunity.stage_id == int_or_none(stage))
+    if stage_id is not None:
+        stmt = stmt.where(Opportunity.stage_id == stage_id)
     stmt = stmt.options(sa.orm.joinedload(Opportunity.stage), sa.orm.joinedload(Opportunity.partner),
                         sa.orm.joinedload(Opportunity.lead), sa.orm.joinedload(Opportunity.assignee))
     sort = sort_clause(OPP_SORTS, request.args.get("sort"), "close")[0]
@@ -94,8 +95,9 @@ def list_opportunities():
         _key, order = sort_clause(OPP_SORTS, sort, "close", unindexed=narrow)
         return stmt.order_by(order, Opportunity.id)
 
-    page = paginate(rows(False), int_arg("page", 1), 25, rows_stmt=rows,
-                    count_limit=search.COUNT_LIMIT if filters["q"] else None)
+    count = opportunities.tally_count(current_user, status=status, stage_id=stage_id, q=filters["q"], **kwargs)
+    page = paginate(rows(False), int_arg("page", 1), 25, rows_stmt=rows, count_stmt=count,
+                    count_limit=search.COUNT_LIMIT if filters["q"] else None, key_first=True)
     return render("crm/opportunities/list.html", fragment="results", page=page, sort=sort,
                   filters=filters, users=users(), stages=opportunities.stages())
 
