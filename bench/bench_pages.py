@@ -131,6 +131,20 @@ def _bare_blueprint() -> Blueprint:
         return json.dumps([{"id": r[0], "title": r[1], "start": r[2].isoformat(), "end": r[3].isoformat(),
                             "type": r[4], "status": r[5], "partner": r[6], "organizer": r[7]} for r in rows])
 
+    @bp.get("/opportunities")
+    def opportunities():
+        stmt = access.visible(
+            sa.select(Opportunity.id, Opportunity.name, Opportunity.status, OpportunityStage.name,
+                      Partner.name, Opportunity.amount, Opportunity.expected_close_date, User.name)
+            .select_from(Opportunity)
+            .outerjoin(OpportunityStage, OpportunityStage.id == Opportunity.stage_id)
+            .outerjoin(Partner, Partner.id == Opportunity.partner_id)
+            .outerjoin(User, User.id == Opportunity.assigned_to), Opportunity, current_user)
+        per_page, offset = page_args()
+        rows = db.session.execute(stmt.order_by(Opportunity.expected_close_date, Opportunity.id)
+                                  .limit(per_page).offset(offset)).all()
+        return TABLE.render(rows=rows)
+
     @bp.get("/orders")
     def orders():
         stmt = access.visible(
@@ -173,6 +187,7 @@ def pages(info, quick: bool) -> list[tuple[str, str, str, str]]:
         ("pipeline kanban", "list", "/crm/pipeline", "/_bare/pipeline"),
         ("crm dashboard", "dashboard", "/crm/", "/_bare/dashboard"),
         ("calendar week feed", "list", f"/calendar/events.json?{week}", f"/_bare/events.json?{week}"),
+        ("opportunity list", "list", "/crm/opportunities", "/_bare/opportunities"),
         ("order list", "list", "/sales/orders", "/_bare/orders"),
         ("api lead list", "list", "/api/v1/leads", "/_bare/api/leads"),
     ]
