@@ -55,8 +55,19 @@ def pattern(q: str) -> str:
 #: the matches, which stops at the page's end (see :func:`contains`).
 NARROW_LIMIT = 2000
 #: A searched list counts its matches up to this many ("more than 2,000"): see
-#: ``core.web.paginate(count_limit=...)``. At least NARROW_LIMIT, which the count decides.
+#: :func:`count_limit`. At least NARROW_LIMIT, which the count decides.
 COUNT_LIMIT = NARROW_LIMIT
+
+
+def count_limit(q: str | None) -> int | None:
+    """``core.web.paginate(count_limit=...)`` for a list searched for ``q``: COUNT_LIMIT on
+    SQLite, where each match found by the trigram index is then checked in the table (7,400
+    matches of "dubois": 5.7 ms, 2.8 counting to 2,000). None, an exact count, without a
+    search, and on PostgreSQL: given a LIMIT its planner trades the trigram indexes' bitmap
+    scan (6-10 ms for the same count) for a sequential scan it expects to stop early (13)."""
+    from core.db import db
+
+    return COUNT_LIMIT if q and db.engine.dialect.name == "sqlite" else None
 
 
 def contains(table: str, id_column, columns: list, q: str, *, narrow: bool = True) -> sa.ColumnElement:

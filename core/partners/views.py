@@ -65,7 +65,7 @@ def list_partners():
         return stmt.options(sa.orm.joinedload(Partner.salesperson)).order_by(order, Partner.id)
 
     page = paginate(rows(), int_arg("page", 1), 25, rows_stmt=rows,
-                    count_limit=search.COUNT_LIMIT if q else None)
+                    count_limit=search.count_limit(q))
     return render("partners/list.html", fragment="results", page=page, q=q,
                   partner_type=partner_type, salesperson=salesperson, sort=sort, users=active_users())
 
@@ -180,7 +180,7 @@ def list_contacts():
         stmt = stmt.where(sa.or_(Contact.name_search.like(pattern, escape="\\"),
                                  sa.func.lower(Contact.email).like(pattern, escape="\\")))
     stmt = stmt.options(sa.orm.joinedload(Contact.partner)).order_by(order, Contact.id)
-    page = paginate(stmt, int_arg("page", 1), 25, count_limit=search.COUNT_LIMIT if q else None)
+    page = paginate(stmt, int_arg("page", 1), 25, count_limit=search.count_limit(q))
     return render("partners/contacts.html", fragment="results", page=page, q=q, sort=sort)
 
 

@@ -127,7 +127,7 @@ def paginate(stmt: sa.Select, page: int, per_page: int, *, count_stmt: sa.Select
     matches decide: up to ``core.search.NARROW_LIMIT`` they drive the rows' query, beyond
     the list walks its sort index and checks rows against them.
 
-    ``count_limit`` (a search: ``core.search.COUNT_LIMIT``) stops the count there, or at
+    ``count_limit`` (a search: ``core.search.count_limit(q)``) stops the count there, or at
     the end of the page asked for if that is further: "more than 2,000 records" and a
     "Next" link, rather than checking each of 7,400 matches to print their number (more
     than half of a searched page's time). Ignored with ``count_stmt``, which is exact.

@@ -79,7 +79,7 @@ def list_products():
     elif state == "inactive":
         stmt = stmt.where(Product.active.is_(False))
     page = paginate(stmt.order_by(order, Product.id), int_arg("page", 1), 25,
-                    count_limit=search.COUNT_LIMIT if q else None)
+                    count_limit=search.count_limit(q))
     return render("sales/products.html", fragment="results", page=page, q=q, state=state, sort=sort,
                   can_manage=access.can(current_user, "create", model=Product))
 
@@ -163,7 +163,7 @@ def list_orders():
         stmt = stmt.where(SaleOrder.assigned_to == salesperson_id)
     stmt = stmt.options(joinedload(SaleOrder.partner), joinedload(SaleOrder.salesperson))
     page = paginate(stmt.order_by(order, SaleOrder.id.desc()), int_arg("page", 1), 25,
-                    count_limit=search.COUNT_LIMIT if q else None)
+                    count_limit=search.count_limit(q))
     return render("sales/orders.html", fragment="results", page=page, q=q, status=status,
                   salesperson=salesperson, sort=sort, users=active_users() if current_user.is_manager else [],
                   statuses=ORDER_STATUSES)

@@ -116,7 +116,8 @@ def test_pages_are_the_same_whichever_way_the_rows_are_read(sample, login, api, 
 
 def test_a_search_with_many_matches_counts_to_a_limit(sample, login, manager, monkeypatch):
     """Beyond COUNT_LIMIT matches the list says "more than" and its Next link goes on;
-    the page where the count ends says the exact number; a narrower search is exact."""
+    the page where the count ends says the exact number; a narrower search is exact. On
+    PostgreSQL (search.count_limit) the count is always exact."""
     import re
 
     for i in range(30):
@@ -132,7 +133,9 @@ def test_a_search_with_many_matches_counts_to_a_limit(sample, login, manager, mo
                 "next": bool(next_item) and not next_item.group(1), "html": html}
 
     first, second = page(1), page(2)
-    assert first["count"] == "Page 1 of more than 2 · more than 26 records" and first["next"]
+    limited = db.engine.dialect.name == "sqlite"
+    assert first["count"] == ("Page 1 of more than 2 · more than 26 records" if limited
+                              else "Page 1 of 2 · 33 records") and first["next"]
     assert second["count"] == "Page 2 of 2 · 33 records" and not second["next"]  # the exact count
     assert len(first["leads"]) == 25 and len(set(first["leads"] + second["leads"])) == 33
     narrow = page(1, "duboisier 1")

@@ -61,7 +61,7 @@ def list_leads():
 
     stmt, filters, values = rows()
     page = paginate(stmt, int_arg("page", 1), 25, count_stmt=leads.tally_count(current_user, **values),
-                    count_limit=search.COUNT_LIMIT if values["q"] else None,
+                    count_limit=search.count_limit(values["q"]),
                     rows_stmt=lambda narrow: rows(narrow)[0])
     return render("crm/leads/list.html", fragment="results", page=page,
                   sort=sort_clause(LEAD_SORTS, sort, "-created")[0], filters=filters, view="list",

@@ -97,7 +97,7 @@ def list_opportunities():
 
     count = opportunities.tally_count(current_user, status=status, stage_id=stage_id, q=filters["q"], **kwargs)
     page = paginate(rows(False), int_arg("page", 1), 25, rows_stmt=rows, count_stmt=count,
-                    count_limit=search.COUNT_LIMIT if filters["q"] else None, key_first=True)
+                    count_limit=search.count_limit(filters["q"]), key_first=True)
     return render("crm/opportunities/list.html", fragment="results", page=page, sort=sort,
                   filters=filters, users=users(), stages=opportunities.stages())
 
