@@ -308,6 +308,27 @@ def test_template_gettext_under_force_locale_and_after(app):
         assert _render(app, "{{ _('Leads') }}") == "Leads"
 
 
+def test_formats_under_force_locale_and_after(app):
+    """Dates, amounts and numbers keep the request's locale once found, but follow a forced
+    one (a reminder email in its recipient's language) and come back after it."""
+    from datetime import date
+    from decimal import Decimal
+
+    from flask_babel import force_locale
+
+    from core.i18n import fmt_date, fmt_money, fmt_number
+
+    def formatted():
+        return fmt_date(date(2026, 3, 1)), fmt_money(Decimal("1234.5"), "EUR"), fmt_number(12345.5)
+
+    with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "en"}):
+        english = formatted()
+        assert english == ("Mar 1, 2026", "€1,234.50", "12,345.5")
+        with force_locale("fr"):
+            assert formatted() == ("1 mars 2026", "1\u202f234,50\xa0€", "12\u202f345,5")
+        assert formatted() == english
+
+
 def test_template_gettext_escapes_values_not_the_translation(app):
     with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "en"}):
         html = _render(app, "{{ _('Draft quote #%(id)s', id=value) }}", value="<b>&")
