@@ -16,6 +16,8 @@ from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
@@ -366,7 +368,22 @@ def test_dates_are_the_users_day(app, sales):
         assert fmt_date(late.date()) == "Mar 1, 2026"  # a plain date has no time zone
 
 
-@pytest.mark.parametrize("locale", ["en", "fr", "de_CH", "ja", "nl", "ar"])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=st.decimals(allow_nan=False, allow_infinity=False, min_value=-10**15, max_value=10**15)
+       | st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-10**6, max_value=10**6),
+       locale=st.sampled_from(["en", "fr", "de_CH", "en_IN", "ar", "he", "pl"]),
+       currency=st.sampled_from(["EUR", "JPY", "KWD", "CHF"]))
+def test_money_is_babels_format_currency_for_any_amount(app, value, locale, currency):
+    from babel.numbers import format_currency
+    from flask_babel import force_locale
+
+    from core.i18n import fmt_money
+
+    with app.app_context(), app.test_request_context("/"), force_locale(locale):
+        assert fmt_money(value, currency) == format_currency(value, currency, locale=locale)
+
+
+@pytest.mark.parametrize("locale", ["en", "fr", "de_CH", "ja", "nl", "ar", "en_IN", "es", "pl", "fa", "he"])
 @pytest.mark.parametrize("currency", ["EUR", "USD", "JPY", "CHF", "KWD", "XYZ"])
 def test_money_is_babels_format_currency(app, locale, currency):
     """core.i18n.fmt_money keeps a per-locale, per-currency pattern: the text must be
@@ -379,7 +396,8 @@ def test_money_is_babels_format_currency(app, locale, currency):
     from core.i18n import fmt_money
 
     values = ["0", "-0.004", "0.005", "1", "-1", "12.345", "-1234.5", "1234567.891", "999999999999.995",
-              "0.0001", "-98765.4321"]
+              "0.0001", "-98765.4321", "1E+3", "-0", "0.015", "0.025", "1234567890123456.785", "NaN",
+              "Infinity", "-Infinity"]
     with app.app_context(), app.test_request_context("/"), force_locale(locale):
         for value in map(Decimal, values):
             assert fmt_money(value, currency) == format_currency(value, currency, locale=locale), value
