@@ -474,16 +474,19 @@ def panel_html(record_type: str, record) -> tuple[Markup, int] | None:
     if condition is None:
         return None
     now = utcnow()
-    base = services.visible_events(current_user).where(condition)
+    # The record's events the user sees, once: the next and the last PANEL_LIMIT of them and
+    # their count all read it. Written out three times, the visibility condition took
+    # PostgreSQL 2 of the statement's 3 ms to plan.
+    seen = (services.visible_events(current_user).where(condition)
+            .with_only_columns(Event.id, Event.start, Event.end).order_by(None).cte("seen"))
     # The next and the last PANEL_LIMIT events in one query (and their reminders in one).
     ids = sa.union_all(
-        sa.select(base.where(Event.end >= now).with_only_columns(Event.id)
-                  .order_by(Event.start, Event.id).limit(PANEL_LIMIT).subquery()),
-        sa.select(base.where(Event.end < now).with_only_columns(Event.id)
-                  .order_by(Event.start.desc(), Event.id.desc()).limit(PANEL_LIMIT).subquery()))
+        sa.select(sa.select(seen.c.id).where(seen.c.end >= now)
+                  .order_by(seen.c.start, seen.c.id).limit(PANEL_LIMIT).subquery()),
+        sa.select(sa.select(seen.c.id).where(seen.c.end < now)
+                  .order_by(seen.c.start.desc(), seen.c.id.desc()).limit(PANEL_LIMIT).subquery()))
     # The count of all of them rides along as a column (none shown: none at all).
-    total = sa.select(sa.func.count()).select_from(
-        base.with_only_columns(Event.id).order_by(None).subquery()).scalar_subquery()
+    total = sa.select(sa.func.count()).select_from(seen).scalar_subquery()
     rows = db.session.execute(
         sa.select(Event, total).where(Event.id.in_(ids))
         .options(sa.orm.selectinload(Event.reminders), sa.orm.joinedload(Event.organizer))
