@@ -36,7 +36,7 @@ def _login():
     return None
 
 
-users = active_users  # noqa: F401 - the CRM pages' name for it
+users = active_users  # the CRM pages' name for it
 
 
 def panels_for(record_type: str, record) -> list:
