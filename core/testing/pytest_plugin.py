@@ -341,6 +341,26 @@ def api(app):
     return _api
 
 
+@pytest.fixture
+def plugin(app):
+    """``plugin(obj)`` registers a plugin object for the test, named ``core.test0``,
+    ``core.test1``... (``core.*``: always active, as a module's hooks would be once
+    enabled); unregistered afterwards. The registry notices both and empties its caches."""
+    registry = app.extensions["comptoir"]
+    names = []
+
+    def _register(obj):
+        name = f"core.test{len(names)}"
+        registry.pm.register(obj, name=name)
+        names.append(name)
+        return obj
+
+    yield _register
+    for name in names:
+        registry.pm.unregister(name=name)
+        registry.hook_failures.pop(name, None)
+
+
 # --- browser -----------------------------------------------------------------------
 
 @pytest.fixture

@@ -3,7 +3,6 @@ fragment does not pay for, status badges made once per language."""
 
 from __future__ import annotations
 
-import pytest
 from markupsafe import Markup
 
 from core import hookimpl, module_admin
@@ -11,24 +10,6 @@ from core.auth.services import update_user
 from core.db import db
 from core.testing import count_queries
 from core.web import MenuEntry, StatusBadge
-
-
-@pytest.fixture
-def plugin(app):
-    """Register plugin objects by hand (named ``core.*``: always active), removed after."""
-    registry = app.extensions["comptoir"]
-    names = []
-
-    def _register(obj):
-        name = f"core.shelltest{len(names)}"
-        registry.pm.register(obj, name=name)
-        names.append(name)
-        return obj
-
-    yield _register
-    for name in names:
-        registry.pm.unregister(name=name)
-    registry.cache.clear()
 
 
 class Declarations:
@@ -80,7 +61,6 @@ def test_a_declaration_that_failed_is_asked_again(app, plugin, sales, login):
     for _ in range(2):
         assert '<link rel="stylesheet" href="/static/core/flaky.css">' in client.get("/partners").get_data(as_text=True)
     assert Flaky.calls == 2
-    app.extensions["comptoir"].hook_failures.pop("core.shelltest0", None)
 
 
 def test_an_htmx_fragment_does_not_build_the_shell(app, sales, login):

@@ -12,26 +12,6 @@ from modules.sales import services
 from modules.sales.models import SaleOrder
 
 
-@pytest.fixture
-def plugin(app):
-    """Register a test plugin object (as "core.test": always active); removed afterwards."""
-    registry = app.extensions["comptoir"]
-    registered = []
-
-    def _register(obj):
-        registry.pm.register(obj, name="core.test")
-        registered.append(obj)
-        registry._impls.clear()
-        registry._callers.clear()
-        return obj
-
-    yield _register
-    for obj in registered:
-        registry.pm.unregister(obj)
-    registry._impls.clear()
-    registry._callers.clear()
-
-
 def _reload(model, id_):
     db.session.expire_all()
     return db.session.get(model, id_)
