@@ -76,6 +76,15 @@ class Tally:
         return [*self.keys, "n", *self.sums]
 
 
+def count(model, condition) -> sa.Select | None:
+    """The number of source rows the tally ``model``'s rows matching ``condition`` count:
+    a list's count from the running totals. None when ``condition`` is (the totals cannot
+    answer; the caller counts the table)."""
+    if condition is None:
+        return None
+    return sa.select(sa.func.coalesce(sa.func.sum(model.n), 0)).where(condition)
+
+
 def _upsert(tally: Tally, dialect: str, row: str, sign: str) -> str:
     values = [*tally.key_sql(dialect, row), f"{sign}1", *(f"{sign}({s})" for s in tally.sum_sql(row))]
     keys = ", ".join(tally.keys)

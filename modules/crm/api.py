@@ -11,7 +11,7 @@ from core import access
 from core.api import ApiBlueprint, ApiError, ListQuery, api_user, page_of
 from core.db import db
 from core.partners.schemas import ContactOut, PartnerOut
-from core.web import search_pattern, sort_clause
+from core.web import sort_clause
 from modules.crm import schemas as s
 from modules.crm.models import Lead, LeadSource, LostReason, Opportunity, OpportunityStage
 from modules.crm.services import duplicates, leads, lists, opportunities
@@ -223,16 +223,12 @@ def forecast(query: s.ForecastQuery):
                response=s.OpportunityOut, list_response=True)
 def list_opportunities(query: s.OpportunityQuery):
     user = api_user()
-    stmt = opportunities.filtered(sa.select(Opportunity), user,
-                                  assigned_to=_user_filter(query.assigned_to, user),
-                                  close_from=query.close_from, close_to=query.close_to)
-    if query.q:
-        stmt = stmt.where(Opportunity.name_search.like(search_pattern(query.q), escape="\\"))
-    for name in ("status", "stage_id", "partner_id", "lead_id"):
-        value = getattr(query, name)
-        if value is not None:
-            stmt = stmt.where(getattr(Opportunity, name) == value)
-    return page_of(stmt.order_by(Opportunity.id.desc()), query)
+    filters = {"assigned_to": _user_filter(query.assigned_to, user), "q": query.q,
+               **query.model_dump(include={"status", "stage_id", "partner_id", "lead_id", "close_from",
+                                           "close_to"})}
+    stmt = opportunities.filtered(sa.select(Opportunity), user, **filters)
+    return page_of(stmt.order_by(Opportunity.id.desc()), query,
+                   count_stmt=opportunities.tally_count(user, **filters))
 
 
 @api.operation("/opportunities", "POST", summary="Create an opportunity", body=s.OpportunityIn,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from core import access, search, timeline
+from core import access, search, tally, timeline
 from core.auth.models import User
 from core.db import db, utcnow
 from core.errors import Conflict, ValidationError, check_version
@@ -142,10 +142,7 @@ def tally_scope(user: User, *, q: str | None = None, status: str | None = None,
 
 def tally_count(user: User, **filters) -> sa.Select | None:
     """The count of ``filtered(..., **filters)`` from the running totals, or None."""
-    scope = tally_scope(user, **filters)
-    if scope is None:
-        return None
-    return sa.select(sa.func.coalesce(sa.func.sum(LeadTally.n), 0)).where(scope)
+    return tally.count(LeadTally, tally_scope(user, **filters))
 
 
 def matching(q: str, *, narrow: bool = True) -> sa.ColumnElement:

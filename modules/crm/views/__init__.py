@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_babel import pgettext
 from flask_login import current_user, login_required
 
-from core.auth.services import active_users
 from core.plugins import call_each, flatten
 from core.web import StatusBadge
 
@@ -36,7 +35,6 @@ def _login():
     return None
 
 
-users = active_users  # the CRM pages' name for it
 
 
 def panels_for(record_type: str, record) -> list:

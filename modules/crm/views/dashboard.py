@@ -8,10 +8,11 @@ from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core.auth.services import active_users
 from core.web import assignee_arg, int_or_none, render
 from modules.crm.services import dashboard
 from modules.crm.services.leads import STATUS_LABELS
-from modules.crm.views import bp, users
+from modules.crm.views import bp
 
 PERIODS = (3, 6, 12)
 
@@ -48,5 +49,5 @@ def dashboard_page():
             (_("Calls"), [r["call"] for r in data["activity"]]),
             (_("Meetings"), [r["meeting"] for r in data["activity"]])]),
     }
-    return render("crm/dashboard.html", data=data, charts=charts, users=users(),
+    return render("crm/dashboard.html", data=data, charts=charts, users=active_users(),
                   assignee=assignee, months=months, periods=PERIODS, statuses=STATUS_LABELS)

@@ -10,6 +10,7 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from core import access, once, search, timeline
+from core.auth.services import active_users
 from core.db import db
 from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
@@ -19,7 +20,7 @@ from core.web import assignee_arg, int_arg, int_or_none, paginate, render, sort_
 from modules.crm.models import Lead, LeadSource, LeadTally, LostReason
 from modules.crm.schemas import LeadIn, LeadPatch, OpportunityValues
 from modules.crm.services import duplicates, leads, lists
-from modules.crm.views import bp, close_modal, panels_for, users
+from modules.crm.views import bp, close_modal, panels_for
 
 LEAD_SORTS = {"name": Lead.name_search, "company": Lead.company_key, "status": Lead.status,
               "source": Lead.source_id, "assignee": Lead.assigned_to, "city": Lead.city,
@@ -44,7 +45,7 @@ def _filtered(args, *, narrow: bool = True):
 def _options():
     sources = lists.all_of(LeadSource)
     return {"sources": sources, "source_options": [(s.id, s.name) for s in sources],
-            "users": users(), "statuses": leads.STATUS_LABELS}
+            "users": active_users(), "statuses": leads.STATUS_LABELS}
 
 
 @bp.get("/leads")
@@ -179,15 +180,15 @@ def assign_lead(lead_id: int):
     lead = access.get_or_404(Lead, lead_id, current_user)
     if request.method == "GET":
         access.require(current_user, "assign", lead)
-        return render("crm/leads/_assign.html", lead=lead, users=users(), errors={})
+        return render("crm/leads/_assign.html", lead=lead, users=active_users(), errors={})
     user_id = int_or_none(request.form.get("user_id"))
     if request.form.get("user_id") and user_id is None:
-        return render("crm/leads/_assign.html", lead=lead, users=users(),
+        return render("crm/leads/_assign.html", lead=lead, users=active_users(),
                       errors={"user_id": [_("Choose a salesperson.")]}), 422
     try:
         leads.assign(lead, user_id, by=current_user)
     except ValidationError as exc:
-        return render("crm/leads/_assign.html", lead=lead, users=users(), errors=exc.errors), 422
+        return render("crm/leads/_assign.html", lead=lead, users=active_users(), errors=exc.errors), 422
     if is_htmx():
         return close_modal()
     return _after_action(lead, _("Lead assigned to %(name)s.", name=lead.assignee.name))

@@ -11,16 +11,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core import access, search, timeline
+from core.auth.services import active_users
 from core.db import db
 from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
 from core.web import assignee_arg, int_arg, int_or_none, paginate, render, sort_clause
-from modules.crm.models import OPPORTUNITY_STATUSES, Lead, LostReason, Opportunity
+from modules.crm.models import Lead, LostReason, Opportunity
 from modules.crm.schemas import OpportunityIn, OpportunityPatch
 from modules.crm.services import lists, opportunities
-from modules.crm.views import bp, close_modal, panels_for, users
+from modules.crm.views import bp, close_modal, panels_for
 
 OPP_SORTS = {"name": Opportunity.name_search, "stage": Opportunity.stage_id,
              "amount": Opportunity.amount, "probability": Opportunity.probability,
@@ -58,7 +59,7 @@ def pipeline():
         current_user, open_only=True, q=filters["q"], **kwargs)}
     cards = opportunities.board_cards(current_user, columns, KANBAN_LIMIT, q=filters["q"], **kwargs)
     return render("crm/opportunities/pipeline.html", fragment="results", columns=columns,
-                  cards=cards, totals=totals, filters=filters, users=users(),
+                  cards=cards, totals=totals, filters=filters, users=active_users(),
                   limit=KANBAN_LIMIT)
 
 
@@ -79,12 +80,8 @@ def list_opportunities():
     status = request.args.get("status", "")
     stage = request.args.get("stage", "")
     filters.update(status=status, stage=stage)
-    stage_id = int_or_none(stage)
-    stmt = opportunities.filtered(sa.select(Opportunity), current_user, q=filters["q"], **kwargs)
-    if status in OPPORTUNITY_STATUSES:
-        stmt = stmt.where(Opportunity.status == status)
-    if stage_id is not None:
-        stmt = stmt.where(Opportunity.stage_id == stage_id)
+    kwargs.update(q=filters["q"], status=status, stage_id=int_or_none(stage))
+    stmt = opportunities.filtered(sa.select(Opportunity), current_user, **kwargs)
     stmt = stmt.options(sa.orm.joinedload(Opportunity.stage), sa.orm.joinedload(Opportunity.partner),
                         sa.orm.joinedload(Opportunity.lead), sa.orm.joinedload(Opportunity.assignee))
     sort = sort_clause(OPP_SORTS, request.args.get("sort"), "close")[0]
@@ -95,17 +92,17 @@ def list_opportunities():
         _key, order = sort_clause(OPP_SORTS, sort, "close", unindexed=narrow)
         return stmt.order_by(order, Opportunity.id)
 
-    count = opportunities.tally_count(current_user, status=status, stage_id=stage_id, q=filters["q"], **kwargs)
-    page = paginate(rows(False), int_arg("page", 1), 25, rows_stmt=rows, count_stmt=count,
+    page = paginate(rows(False), int_arg("page", 1), 25, rows_stmt=rows,
+                    count_stmt=opportunities.tally_count(current_user, **kwargs),
                     count_limit=search.count_limit(filters["q"]), key_first=True)
     return render("crm/opportunities/list.html", fragment="results", page=page, sort=sort,
-                  filters=filters, users=users(), stages=opportunities.stages())
+                  filters=filters, users=active_users(), stages=opportunities.stages())
 
 
 def _form_context(opp, values, errors):
     partner = db.session.get(Partner, int_or_none(values.get("partner_id")) or 0)
     lead = db.session.get(Lead, int_or_none(values.get("lead_id")) or 0)
-    return {"opp": opp, "values": values, "errors": errors, "users": users(),
+    return {"opp": opp, "values": values, "errors": errors, "users": active_users(),
             "stage_options": [(s.id, f"{s.name} ({s.probability} %)")
                               for s in opportunities.stages(open_only=opp is None)],
             "partner": partner, "lead": lead if lead and access.sees(current_user, lead) else None,
