@@ -288,7 +288,8 @@ def page_of(stmt: sa.Select, query: ListQuery, *, rows_stmt=None, count_stmt=Non
     core.web.paginate)."""
     from core.web import paginate
 
-    result = paginate(stmt, query.page, query.per_page, rows_stmt=rows_stmt, count_stmt=count_stmt)
+    result = paginate(stmt, query.page, query.per_page, rows_stmt=rows_stmt, count_stmt=count_stmt,
+                      past_end="empty")
     return {"items": result.items, "page": result.page, "per_page": result.per_page,
             "total": result.total}
 

@@ -119,7 +119,7 @@ def int_arg(name: str, default: int, minimum: int = 1, maximum: int = 10**9) -> 
 
 def paginate(stmt: sa.Select, page: int, per_page: int, *, count_stmt: sa.Select | None = None,
              rows_stmt: Callable[[bool], sa.Select] | None = None, count_limit: int | None = None,
-             key_first: bool = False) -> Page:
+             key_first: bool = False, past_end: str = "last") -> Page:
     """One query for the rows and one for the count, whatever the table size.
 
     A list with a search box passes ``rows_stmt(narrow)``: its rows' query with the search
@@ -132,7 +132,10 @@ def paginate(stmt: sa.Select, page: int, per_page: int, *, count_stmt: sa.Select
     "Next" link, rather than checking each of 7,400 matches to print their number (more
     than half of a searched page's time). Ignored with ``count_stmt``, which is exact.
 
-    ``key_first``: the first page too picks its rows by key (see :func:`page_rows`)."""
+    ``key_first``: the first page too picks its rows by key (see :func:`page_rows`).
+
+    A page past the last one (a bookmark kept while the list shrank, a typed URL) shows
+    the last page (``past_end="last"``, the pages), or nothing (``"empty"``, the API)."""
     limit = None
     if count_stmt is None:
         counted = stmt.order_by(None).with_only_columns(sa.literal_column("1"), maintain_column_froms=True)
@@ -144,6 +147,8 @@ def paginate(stmt: sa.Select, page: int, per_page: int, *, count_stmt: sa.Select
     more = limit is not None and total >= limit
     if more:
         total = limit - 1
+    elif past_end == "last" and page > 1 and (page - 1) * per_page >= total:
+        page = max(1, math.ceil(total / per_page))
     if rows_stmt is not None:
         stmt = rows_stmt(not more and total <= search.NARROW_LIMIT)
     items = db.session.scalars(page_rows(stmt, page, per_page, key_first=key_first)).unique().all()

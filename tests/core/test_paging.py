@@ -4,6 +4,7 @@ Every page must hold exactly the rows, in the order, of the plain LIMIT/OFFSET q
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -51,9 +52,9 @@ def test_every_page_is_the_plain_offsets(app, partners, shape, per_page):
         plain = db.session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)).unique().all()
         deferred = db.session.scalars(page_rows(stmt, number, per_page)).unique().all()
         assert [p.id for p in deferred] == [p.id for p in plain], number
-        result = paginate(stmt, number, per_page)
+        result = paginate(stmt, number, per_page, past_end="empty")
         assert [p.id for p in result.items] == [p.id for p in plain] and result.total == total
-        keyed = paginate(stmt, number, per_page, key_first=True)  # the first page too
+        keyed = paginate(stmt, number, per_page, key_first=True, past_end="empty")  # the first page too
         assert [p.id for p in keyed.items] == [p.id for p in plain]
         seen += [p.id for p in deferred]
     assert len(seen) == len(set(seen)) == total
@@ -95,3 +96,20 @@ def test_an_exact_count_ignores_the_limit(app, partners):
     stmt = sa.select(Partner).order_by(Partner.id)
     page = paginate(stmt, 1, 10, count_stmt=sa.select(sa.literal(83)), count_limit=20)
     assert page.total == 83 and not page.more and page.pages == 9
+
+
+def test_a_page_past_the_end_shows_the_last_one(app, partners, login, manager, api):
+    """Pages: a page past the last (a kept bookmark, a typed URL) is the last page, said as
+    such. The API answers that page empty, with the total."""
+    stmt = sa.select(Partner).order_by(Partner.id)
+    last = paginate(stmt, 9, 10)
+    for number in (10, 500, 10**9):
+        page = paginate(stmt, number, 10)
+        assert page.page == 9 and [p.id for p in page.items] == [p.id for p in last.items]
+        assert not page.has_next and page.has_prev
+    assert paginate(sa.select(Partner).where(Partner.id < 0), 7, 10).page == 1  # nothing at all
+    html = login(manager).get("/partners?page=500").get_data(as_text=True)
+    shown, pages = re.search(r'id="page-count">Page (\d+) of (\d+) ·', html).groups()
+    assert shown == pages and int(pages) > 1 and "No partner" not in html
+    listed = api(manager).get("/partners?page=500&per_page=10").json
+    assert listed["items"] == [] and listed["page"] == 500 and listed["total"] == 83
