@@ -257,9 +257,10 @@ def _register_request_hooks(app: Flask, registry) -> None:
     app.wsgi_app = _SecureCookies(app.wsgi_app)
 
     from core import once
-    from core.web import url_pattern
+    from core.web import template_url_for, url_pattern
 
     app.jinja_env.globals["once_token"] = once.new_token
+    app.jinja_env.globals["url_for"] = template_url_for
     app.jinja_env.globals["url_pattern"] = url_pattern
 
     @app.context_processor

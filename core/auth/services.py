@@ -26,12 +26,17 @@ def normalize_email(value: str) -> str:
         raise ValidationError.field("email", str(exc)) from None
 
 
+#: Made once: SQLAlchemy keeps a statement's cache key on the statement object, so one
+#: that is built per request costs its construction and its key on every page (70 µs for
+#: this one, against 20 to run it).
+_ACTIVE_USERS = sa.select(User.id, User.name).where(User.active).order_by(User.name, User.id)
+
+
 def active_users() -> list[sa.Row]:
     """(id, name) of the active users, by name: the salesperson, organizer and attendee
     choices of every form and filter. Rows, not ``User`` objects: a list page built twenty
     of them to print their names (0.3 ms of a 6 ms page)."""
-    return db.session.execute(
-        sa.select(User.id, User.name).where(User.active).order_by(User.name, User.id)).all()
+    return db.session.execute(_ACTIVE_USERS).all()
 
 
 def find_user(email: str) -> User | None:

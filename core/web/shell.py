@@ -101,7 +101,7 @@ class Shell:
 def shell_context() -> dict:
     """Once per request (panels render their own templates, which would otherwise run this
     again)."""
-    from flask_babel import get_locale
+    from core.i18n import current_locale_id
 
     if not request:
         return {"shell": Shell(None)}
@@ -109,7 +109,7 @@ def shell_context() -> dict:
     if cached is None:
         cached = g._shell_context = {
             "company_name": current_app.config["COMPANY_NAME"],
-            "current_locale": lambda: str(get_locale() or "en"),
+            "current_locale": current_locale_id,
             "shell": Shell(current_user),
         }
     return cached

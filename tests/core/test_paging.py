@@ -40,6 +40,14 @@ SHAPES = {
 }
 
 
+def _with_salesperson_name(stmt):
+    from core.auth.models import User
+
+    seller = sa.orm.aliased(User)
+    return stmt.with_only_columns(Partner.id, Partner.name, seller.name.label("salesperson_name")).select_from(
+        sa.orm.outerjoin(Partner, seller, seller.id == Partner.salesperson_id))
+
+
 @pytest.mark.parametrize("shape", SHAPES)
 @pytest.mark.parametrize("per_page", [1, 7, 25])
 def test_every_page_is_the_plain_offsets(app, partners, shape, per_page):
@@ -56,6 +64,10 @@ def test_every_page_is_the_plain_offsets(app, partners, shape, per_page):
         assert [p.id for p in result.items] == [p.id for p in plain] and result.total == total
         keyed = paginate(stmt, number, per_page, key_first=True, past_end="empty")  # the first page too
         assert [p.id for p in keyed.items] == [p.id for p in plain]
+        # Rows of columns with their own join, the rows picked on the entity query.
+        shaped = paginate(stmt, number, per_page, past_end="empty", shape=_with_salesperson_name)
+        assert [(r.id, r.name, r.salesperson_name) for r in shaped.items] == [
+            (p.id, p.name, p.salesperson.name if p.salesperson else None) for p in plain]
         seen += [p.id for p in deferred]
     assert len(seen) == len(set(seen)) == total
 

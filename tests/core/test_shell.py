@@ -102,3 +102,27 @@ def test_a_status_badge_escapes_what_it_does_not_know(app):
         assert str(badge('<b x="1">')) == ('<span class="badge text-bg-secondary" data-status='
                                            '"&lt;b x=&#34;1&#34;&gt;">&lt;b x=&#34;1&#34;&gt;</span>')
         assert str(badge(None)) == '<span class="badge text-bg-secondary" data-status=""></span>'
+
+
+def test_template_urls_are_flasks_urls(app):
+    """The templates' url_for keeps each URL it built; it must give what Flask gives, under
+    any root path, and build afresh what it cannot key."""
+    from flask import url_for
+
+    from core.web import template_url_for
+
+    calls = [("crm.list_leads", {"q": "a b&c", "status": "", "sort": "-name"}),
+             ("crm.list_leads", {"page": 2}), ("crm.list_leads", {"page": True}),
+             ("crm.list_leads", {"page": 2.0}), ("crm.show_lead", {"lead_id": 7}),
+             ("static", {"filename": "core/comptoir.css"}), ("web.home", {}),
+             ("crm.list_leads", {"status": ["new", "lost"]}),  # unhashable: a repeated argument
+             ("crm.show_lead", {"lead_id": 7, "_anchor": "events"})]
+    for root in ("", "/comptoir"):
+        with app.test_request_context("/", base_url=f"http://localhost{root}/"):
+            for _round in range(2):  # built, then remembered
+                for endpoint, values in calls:
+                    assert template_url_for(endpoint, **values) == url_for(endpoint, **values)
+            assert template_url_for("web.home") == f"{root}/"
+    with app.test_request_context("/"):  # True and 1 are equal keys in a dict, not equal URLs
+        assert template_url_for("crm.list_leads", page=1) == "/crm/leads?page=1"
+        assert template_url_for("crm.list_leads", page=True) == "/crm/leads?page=True"
