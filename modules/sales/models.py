@@ -53,7 +53,7 @@ class SaleOrder(TimestampMixin, db.Model):
     prospect_type: Mapped[str | None] = mapped_column(sa.String(40))
     prospect_id: Mapped[int | None] = mapped_column(sa.Integer)
     assigned_to: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("core_user.id", ondelete="SET NULL"), index=True)
+        sa.ForeignKey("core_user.id", ondelete="SET NULL"))  # indexed with created_at, below
     currency: Mapped[str] = mapped_column(sa.String(3), nullable=False, default="EUR")
     valid_until: Mapped[date | None] = mapped_column(sa.Date)
     note: Mapped[str | None] = mapped_column(sa.Text)
@@ -77,6 +77,7 @@ class SaleOrder(TimestampMixin, db.Model):
         sa.Index("ix_sales_order_origin", "origin_type", "origin_id"),
         sa.Index("ix_sales_order_prospect", "prospect_type", "prospect_id"),
         sa.Index("ix_sales_order_created_at", "created_at"),  # the order list's default sort
+        sa.Index("ix_sales_order_assignee_created", "assigned_to", "created_at"),  # a salesperson's
         sa.Index("ix_sales_order_amount_total", "amount_total"),  # its other sorts
         sa.Index("ix_sales_order_valid_until", "valid_until"),
     )

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from sqlalchemy.orm import joinedload, selectinload
 
 from core import access, once, search, timeline
+from core.auth.models import User
 from core.auth.services import active_users
 from core.db import db, utcnow
 from core.errors import Conflict, ValidationError
@@ -140,6 +141,19 @@ def delete_product(product_id: int):
 
 # --- order list ------------------------------------------------------------------------
 
+_CUSTOMER, _SELLER = sa.orm.aliased(Partner), sa.orm.aliased(User)
+#: The order list's columns and their joins (``core.web.paginate(shape=...)``), made once.
+_LIST_COLUMNS = (SaleOrder.id, SaleOrder.number, SaleOrder.status, SaleOrder.prospect_type,
+                 SaleOrder.currency, SaleOrder.valid_until, SaleOrder.created_at, SaleOrder.amount_total,
+                 _CUSTOMER.name.label("partner_name"), _SELLER.name.label("salesperson_name"))
+_LIST_FROM = sa.orm.outerjoin(SaleOrder, _CUSTOMER, _CUSTOMER.id == SaleOrder.partner_id).outerjoin(
+    _SELLER, _SELLER.id == SaleOrder.assigned_to)
+
+
+def _list_columns(stmt: sa.Select) -> sa.Select:
+    return stmt.with_only_columns(*_LIST_COLUMNS).select_from(_LIST_FROM)
+
+
 @bp.get("/sales/orders")
 def list_orders():
     q = _search_text()
@@ -161,9 +175,8 @@ def list_orders():
     salesperson_id = assignee_arg(salesperson, current_user)
     if isinstance(salesperson_id, int):
         stmt = stmt.where(SaleOrder.assigned_to == salesperson_id)
-    stmt = stmt.options(joinedload(SaleOrder.partner), joinedload(SaleOrder.salesperson))
     page = paginate(stmt.order_by(order, SaleOrder.id.desc()), int_arg("page", 1), 25,
-                    count_limit=search.count_limit(q))
+                    count_limit=search.count_limit(q), shape=_list_columns)
     return render("sales/orders.html", fragment="results", page=page, q=q, status=status,
                   salesperson=salesperson, sort=sort, users=active_users() if current_user.is_manager else [],
                   statuses=ORDER_STATUSES)

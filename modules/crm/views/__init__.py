@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from core.plugins import call_each, flatten
 from core.web import StatusBadge
+from modules.crm.models import Lead
 
 bp = Blueprint("crm", __name__, url_prefix="/crm", template_folder="../templates",
                static_folder="../static/crm", static_url_path="/static")
@@ -24,6 +25,8 @@ def _lead_labels() -> dict[str, str]:
 bp.add_app_template_global(StatusBadge(_lead_labels, {
     "new": "secondary", "assigned": "info", "in_progress": "primary", "converted": "success",
     "lost": "danger"}), "lead_status")
+# {{ lead_name(id, first_name, last_name, company_name) }}: a lead's name in a list of rows.
+bp.add_app_template_global(Lead.name_of, "lead_name")
 bp.add_app_template_global(StatusBadge(lambda: {
     "open": pgettext("opportunity status", "Open"), "won": _("Won"), "lost": _("Lost")}, {
     "open": "primary", "won": "success", "lost": "danger"}), "opp_status")

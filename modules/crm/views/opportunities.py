@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from core import access, search, timeline
+from core.auth.models import User
 from core.auth.services import active_users
 from core.db import db
 from core.errors import Conflict, ValidationError
@@ -18,7 +19,7 @@ from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
 from core.web import assignee_arg, int_arg, int_or_none, paginate, render, sort_clause
-from modules.crm.models import Lead, LostReason, Opportunity
+from modules.crm.models import Lead, LostReason, Opportunity, OpportunityStage
 from modules.crm.schemas import OpportunityIn, OpportunityPatch
 from modules.crm.services import lists, opportunities
 from modules.crm.views import bp, close_modal, panels_for
@@ -74,6 +75,24 @@ def move_opportunity(opp_id: int):
     return redirect(url_for("crm.pipeline"), 303)
 
 
+_STAGE, _CUSTOMER, _LEAD, _SELLER = (sa.orm.aliased(OpportunityStage), sa.orm.aliased(Partner),
+                                     sa.orm.aliased(Lead), sa.orm.aliased(User))
+#: The opportunity list's columns and their joins (``core.web.paginate(shape=...)``), made once.
+_LIST_COLUMNS = (Opportunity.id, Opportunity.name, Opportunity.status, Opportunity.currency, Opportunity.amount,
+                 Opportunity.probability, Opportunity.expected_close_date, Opportunity.lead_id,
+                 _STAGE.name.label("stage_name"), _CUSTOMER.name.label("partner_name"),
+                 _LEAD.first_name.label("lead_first_name"), _LEAD.last_name.label("lead_last_name"),
+                 _LEAD.company_name.label("lead_company_name"), _SELLER.name.label("assignee_name"))
+_LIST_FROM = (sa.orm.outerjoin(Opportunity, _STAGE, _STAGE.id == Opportunity.stage_id)
+              .outerjoin(_CUSTOMER, _CUSTOMER.id == Opportunity.partner_id)
+              .outerjoin(_LEAD, _LEAD.id == Opportunity.lead_id)
+              .outerjoin(_SELLER, _SELLER.id == Opportunity.assigned_to))
+
+
+def _list_columns(stmt: sa.Select) -> sa.Select:
+    return stmt.with_only_columns(*_LIST_COLUMNS).select_from(_LIST_FROM)
+
+
 @bp.get("/opportunities")
 def list_opportunities():
     filters, kwargs = _filters()
@@ -82,8 +101,6 @@ def list_opportunities():
     filters.update(status=status, stage=stage)
     kwargs.update(q=filters["q"], status=status, stage_id=int_or_none(stage))
     stmt = opportunities.filtered(sa.select(Opportunity), current_user, **kwargs)
-    stmt = stmt.options(sa.orm.joinedload(Opportunity.stage), sa.orm.joinedload(Opportunity.partner),
-                        sa.orm.joinedload(Opportunity.lead), sa.orm.joinedload(Opportunity.assignee))
     sort = sort_clause(OPP_SORTS, request.args.get("sort"), "close")[0]
 
     def rows(narrow: bool = True):
@@ -94,7 +111,7 @@ def list_opportunities():
 
     page = paginate(rows(False), int_arg("page", 1), 25, rows_stmt=rows,
                     count_stmt=opportunities.tally_count(current_user, **kwargs),
-                    count_limit=search.count_limit(filters["q"]), key_first=True)
+                    count_limit=search.count_limit(filters["q"]), key_first=True, shape=_list_columns)
     return render("crm/opportunities/list.html", fragment="results", page=page, sort=sort,
                   filters=filters, users=active_users(), stages=opportunities.stages())
 
