@@ -258,6 +258,48 @@ def template_url_for(endpoint: str, **values: Any) -> str:
 URL_CACHE_SIZE = 20_000
 
 
+_ARROWS = {"up": Markup(' <i class="bi bi-caret-up-fill small"></i>'),
+           "down": Markup(' <i class="bi bi-caret-down-fill small"></i>')}
+
+
+def sort_link(key: str, label: str, current: str | None, args: dict) -> Markup:
+    """A list's sortable column header (template global): a link to the same list sorted
+    by ``key``, or by ``-key`` when it is sorted by ``key`` already, with an arrow on the
+    current sort. ``args``: the list's other query arguments (its filters). A Jinja macro,
+    as it was, cost 15 µs a header."""
+    target = f"-{key}" if current == key else key
+    url = template_url_for(request.endpoint, **{**args, "sort": target})
+    arrow = _ARROWS["up"] if current == key else _ARROWS["down"] if current == f"-{key}" else ""
+    return Markup('<a class="text-decoration-none text-reset" href="{}">{}{}</a>').format(url, label, arrow)
+
+
+def pagination(page: Page, args: dict) -> Markup:
+    """A list's page count with its Previous and Next links (template global), or its
+    number of records when it fits on one page. ``args``: the list's query arguments."""
+    from core.i18n import current_translations, fmt_number
+
+    translations = current_translations()
+    if page.pages <= 1:
+        text = translations.ungettext("%(num)s record", "%(num)s records", page.total) % {"num": page.total}
+        return Markup('<div class="text-muted small mt-2">{}</div>').format(text)
+    numbers = {"page": fmt_number(page.page), "pages": fmt_number(page.pages), "total": fmt_number(page.total)}
+    if page.more:
+        text = translations.ugettext("Page %(page)s of more than %(pages)s · more than %(total)s records")
+    else:
+        text = translations.ugettext("Page %(page)s of %(pages)s · %(total)s records")
+    endpoint = request.endpoint
+    return Markup(
+        '<nav aria-label="{}" class="d-flex justify-content-between align-items-center flex-wrap gap-2 mt-2">'
+        '<span class="text-muted small" id="page-count">{}</span><ul class="pagination pagination-sm mb-0">'
+        '<li class="page-item{}"><a class="page-link" href="{}">{}</a></li>'
+        '<li class="page-item{}"><a class="page-link" href="{}">{}</a></li></ul></nav>'
+    ).format(translations.ugettext("Pages"), text % numbers,
+             "" if page.has_prev else " disabled", template_url_for(endpoint, **{**args, "page": page.page - 1}),
+             translations.ugettext("Previous"),
+             "" if page.has_next else " disabled", template_url_for(endpoint, **{**args, "page": page.page + 1}),
+             translations.ugettext("Next"))
+
+
 def assignee_arg(value: str | None, user) -> int | str | None:
     """A list's salesperson filter from its query string: "me" is the user's id, "none"
     (unassigned) stays "none", a user id is that id; anything else is no filter (None)."""

@@ -126,3 +126,39 @@ def test_template_urls_are_flasks_urls(app):
     with app.test_request_context("/"):  # True and 1 are equal keys in a dict, not equal URLs
         assert template_url_for("crm.list_leads", page=1) == "/crm/leads?page=1"
         assert template_url_for("crm.list_leads", page=True) == "/crm/leads?page=True"
+
+
+def test_sort_links_and_pagination(app):
+    """The lists' headers and pages (template globals), also through the macros of
+    macros/ui.html that plugins' templates import."""
+    from flask import render_template_string
+
+    from core.web import Page
+
+    args = {"q": 'a&"b', "status": ""}
+    with app.test_request_context("/crm/leads"):
+        html = render_template_string(
+            "{{ sort_link('name', _('Name'), 'name', args) }}|{{ sort_link('name', 'N', '-name', args) }}|"
+            "{{ sort_link('city', 'C', 'name', args) }}", args=args)
+        up, down, plain = html.split("|")
+        assert 'href="/crm/leads?q=a%26%22b&amp;status=&amp;sort=-name"' in up and "caret-up" in up
+        assert "sort=name" in down and "caret-down" in down
+        assert "sort=city" in plain and "caret" not in plain
+        page = Page(items=[], page=2, per_page=25, total=2600, more=True)
+        nav = render_template_string("{{ pagination(page, args) }}", page=page, args=args)
+        assert "Page 2 of more than 104 · more than 2,600 records" in nav
+        assert "page=1" in nav and "page=3" in nav and "disabled" not in nav
+        last = Page(items=[], page=3, per_page=25, total=60)
+        assert 'page-item disabled"><a class="page-link" href="/crm/leads?q=a%26%22b&amp;status=&amp;page=4"' in (
+            render_template_string("{{ pagination(page, args) }}", page=last, args=args))
+        assert "1 record<" in render_template_string("{{ pagination(page, {}) }}",
+                                                     page=Page(items=[], page=1, per_page=25, total=1))
+        imported = render_template_string(
+            '{% from "macros/ui.html" import sort_link, pagination %}{{ sort_link("name", "N", "", {}) }}'
+            '{{ pagination(page, {}) }}', page=last)
+        assert 'href="/crm/leads?sort=name"' in imported and "Page 3 of 3 · 60 records" in imported
+    from flask_babel import force_locale
+
+    with app.test_request_context("/crm/leads"), force_locale("fr"):
+        nav = render_template_string("{{ pagination(page, {}) }}", page=page)
+        assert "Page 2 sur plus de 104" in nav and "Précédente" in nav

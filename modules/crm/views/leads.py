@@ -70,17 +70,20 @@ def _list_columns(stmt: sa.Select) -> sa.Select:
 def list_leads():
     sort = request.args.get("sort")
 
+    base, filters, values = _filtered(request.args)
+
     def rows(narrow: bool = True):  # narrow: see core.web.paginate
-        stmt, filters, values = _filtered(request.args, narrow=narrow)
+        # Only a search's condition depends on narrow.
+        stmt = base if narrow or not values["q"] else _filtered(request.args, narrow=False)[0]
         # Few matches (narrow): sort them rather than walk the sort index until 25 turn up,
         # which read most of the table for a rare source or status (35 ms at 100,000 leads).
         _key, order = sort_clause(LEAD_SORTS, sort, "-created", unindexed=narrow)
-        return stmt.order_by(order, Lead.id.desc()), filters, values
+        return stmt.order_by(order, Lead.id.desc())
 
-    stmt, filters, values = rows()
+    stmt = rows()
     page = paginate(stmt, int_arg("page", 1), 25, count_stmt=leads.tally_count(current_user, **values),
                     count_limit=search.count_limit(values["q"]), shape=_list_columns,
-                    rows_stmt=lambda narrow: stmt if narrow else rows(narrow)[0])
+                    rows_stmt=lambda narrow: stmt if narrow else rows(False))
     return render("crm/leads/list.html", fragment="results", page=page,
                   sort=sort_clause(LEAD_SORTS, sort, "-created")[0], filters=filters, view="list",
                   **({} if wants_fragment() else _options()))
