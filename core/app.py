@@ -139,6 +139,8 @@ def _init_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_ENABLED", not app.testing or app.config.get("RATELIMIT_ENABLED", False))
     limiter.init_app(app)
 
+    import core.notifications  # noqa: F401 - maps User.unread_notifications, undeferred below
+
     @login_manager.user_loader
     def load_user(user_id: str):
         from core.auth.models import User
@@ -146,7 +148,8 @@ def _init_extensions(app: Flask) -> None:
         ident, _, nonce = user_id.partition(":")
         if not (ident.isascii() and ident.isdigit()) or int(ident) > MAX_ID:
             return None
-        user = db.session.get(User, int(ident))
+        # With the bell's count (core.notifications): one query for both, on every page.
+        user = db.session.get(User, int(ident), options=[sa.orm.undefer(User.unread_notifications)])
         if user is None or not user.active or user.session_nonce != nonce:
             return None
         return user
@@ -264,6 +267,10 @@ def _register_request_hooks(app: Flask, registry) -> None:
     app.jinja_env.globals.update(sort_link=sort_link, pagination=pagination,
                                  sort_link_html=sort_link, pagination_html=pagination)
     app.jinja_env.globals["url_pattern"] = url_pattern
+
+    from core.web.shell import bell_badge
+
+    app.jinja_env.globals["bell_badge"] = bell_badge
 
     @app.context_processor
     def _shell_context():

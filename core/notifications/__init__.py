@@ -41,6 +41,23 @@ class Notification(db.Model):
         return self.read_at is not None
 
 
+def _add_unread_count_to_users() -> None:
+    """``User.unread_notifications``: the bell's count as a deferred column of the user, so
+    that signing a request's user in (``core.app``'s user loader undefers it) reads it in
+    the same query instead of a query of its own on every page. A commit expires it, so a
+    request that marks notifications read and then draws the bell reads it again."""
+    from core.auth.models import User
+
+    User.unread_notifications = sa.orm.column_property(
+        sa.select(sa.func.count(Notification.id))
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .correlate_except(Notification).scalar_subquery(),
+        deferred=True)
+
+
+_add_unread_count_to_users()
+
+
 @dataclass
 class Message:
     """What a channel delivers."""

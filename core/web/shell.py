@@ -7,6 +7,7 @@ from functools import cached_property
 
 from flask import current_app, g, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from core.plugins import call_each, flatten
 
@@ -56,19 +57,34 @@ def _menu_entries(locale: str) -> list[tuple[object, str, str]]:
 
 
 def menu_for(user) -> list[dict]:
-    from flask_babel import get_locale
+    from core.i18n import current_locale_id
 
+    req = request._get_current_object()
+    endpoint, blueprint, path = req.endpoint, req.blueprint, req.path
     entries = []
-    for entry, label, url in _menu_entries(str(get_locale() or "")):
+    for entry, label, url in _menu_entries(current_locale_id()):
         if entry.allowed is not None and not entry.allowed(user):
             continue
-        active = request.endpoint == entry.endpoint or (
-            request.blueprint and entry.endpoint.split(".")[0] == request.blueprint
-            and request.path.startswith(url.rstrip("/") or "/")
-        )
-        entries.append({"label": label, "url": url, "icon": entry.icon,
-                        "order": entry.order, "active": bool(active)})
+        active = endpoint == entry.endpoint or bool(
+            blueprint and entry.endpoint.split(".")[0] == blueprint
+            and path.startswith(url.rstrip("/") or "/"))
+        entries.append({"label": label, "url": url, "icon": entry.icon, "order": entry.order, "active": active})
     return entries
+
+
+def bell_badge(count: int | None) -> Markup:
+    """The bell's count of unread notifications (a template global: every page's navigation
+    shows it, and ``web.bell`` answers it alone every 30 seconds)."""
+    from core.i18n import current_translations
+    from core.web import template_url_for
+
+    count = count or 0
+    return Markup(
+        '<span id="bell-count" hx-get="{}" hx-trigger="every 30s" hx-swap="outerHTML" '
+        'class="position-absolute top-0 start-100 translate-middle badge rounded-pill bg-danger{}" '
+        'data-count="{}">{}<span class="visually-hidden"> {}</span></span>'
+    ).format(template_url_for("web.bell"), "" if count else " d-none", count, count,
+             current_translations().ugettext("unread"))
 
 
 class Shell:
@@ -85,9 +101,7 @@ class Shell:
 
     @cached_property
     def unread_notifications(self) -> int:
-        from core.notifications import unread_count
-
-        return unread_count(self.user.id) if self.user else 0
+        return (self.user.unread_notifications or 0) if self.user else 0
 
     @cached_property
     def extra_js(self) -> list[str]:
@@ -107,9 +121,10 @@ def shell_context() -> dict:
         return {"shell": Shell(None)}
     cached = g.get("_shell_context")
     if cached is None:
+        user = current_user._get_current_object()
         cached = g._shell_context = {
             "company_name": current_app.config["COMPANY_NAME"],
             "current_locale": current_locale_id,
-            "shell": Shell(current_user),
+            "shell": Shell(user),
         }
     return cached

@@ -3,11 +3,15 @@ fragment does not pay for, status badges made once per language."""
 
 from __future__ import annotations
 
+import re
+
+import sqlalchemy as sa
 from markupsafe import Markup
 
 from core import hookimpl, module_admin
 from core.auth.services import update_user
 from core.db import db
+from core.notifications import Notification
 from core.testing import count_queries
 from core.web import MenuEntry, StatusBadge
 
@@ -71,8 +75,12 @@ def test_an_htmx_fragment_does_not_build_the_shell(app, sales, login):
     with count_queries(db.engine) as fragment:
         html = client.get("/crm/leads?status=new", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert 'id="leads-table"' in html and 'id="bell-count"' not in html and 'name="source"' not in html
-    assert any("core_notification" in s for s in full.statements)
-    assert not any("core_notification" in s for s in fragment.statements)  # the bell's count
+    # The bell's count comes with the signed-in user's row (core.notifications), in no
+    # query of its own: a fragment pays nothing more for it.
+    assert [s for s in full.statements if "core_notification" in s] == [
+        s for s in full.statements if "FROM core_user" in s and "core_user.id = " in s]
+    assert not any("count(core_notification.id)" in s and "core_user" not in s
+                   for s in full.statements + fragment.statements)
     assert not any("ORDER BY crm_lead_source.name" in s for s in fragment.statements)  # the choices
     assert fragment.count < full.count
 
@@ -162,3 +170,26 @@ def test_sort_links_and_pagination(app):
     with app.test_request_context("/crm/leads"), force_locale("fr"):
         nav = render_template_string("{{ pagination(page, {}) }}", page=page)
         assert "Page 2 sur plus de 104" in nav and "Précédente" in nav
+
+
+def test_the_bell_counts_each_users_unread_notifications(app, sales, sales2, login):
+    from core.notifications import Message, notify_many
+
+    def bell(client, url="/crm/leads"):
+        html = client.get(url).get_data(as_text=True)
+        badge = re.search(r'<span id="bell-count"[^>]*class="([^"]*)"[^>]*data-count="(\d+)"', html)
+        return int(badge.group(2)), "d-none" in badge.group(1)
+
+    client = login(sales)
+    assert bell(client) == (0, True)  # none: hidden
+    notify_many([Message(user_id=sales.id, title=f"Reminder {i}", key=f"t:{i}") for i in range(3)]
+           + [Message(user_id=sales2.id, title="Not yours", key="t:other")])
+    db.session.commit()
+    assert bell(client) == (3, False)
+    assert bell(client, "/notifications/bell") == (3, False)  # the poll's fragment
+    first = db.session.scalars(sa.select(Notification).where(Notification.user_id == sales.id)).first()
+    assert client.post(f"/notifications/{first.id}/read").status_code == 303
+    assert bell(client) == (2, False)
+    assert client.post("/notifications/read-all").status_code == 303
+    assert bell(client) == (0, True)
+    assert bell(login(sales2)) == (1, False)
