@@ -87,6 +87,12 @@ def bell_badge(count: int | None) -> Markup:
              current_translations().ugettext("unread"))
 
 
+#: Navigation bars kept (Shell.nav): one per user and menu state, all emptied beyond this.
+NAV_CACHE_SIZE = 2000
+_BELL, _CSRF = "\x00bell\x00", "\x00csrf\x00"  # placeholders: no template outputs a NUL
+_BELL_MARKUP = Markup(_BELL)  # noqa: S704  # nosec B704 - a constant
+
+
 class Shell:
     """The layout's parts that cost a query or a hook call: computed the first time a
     template asks for them, so an HTMX fragment (a list's rows while the user types) does
@@ -98,6 +104,32 @@ class Shell:
     @cached_property
     def menu(self) -> list[dict]:
         return menu_for(self.user) if self.user else []
+
+    @cached_property
+    def nav(self) -> Markup:
+        """The navigation bar (``web/_nav.html``), kept once rendered for this user (id,
+        name, email, role), language, root URL and menu (entries, the active one): about
+        30 translations and URLs a page, the same on each. The registry's cache holds it,
+        so enabling or disabling a module starts again. The bell's count and the sign-out
+        form's CSRF token change between pages: they are filled in each time."""
+        from flask import render_template
+        from flask_wtf.csrf import generate_csrf
+
+        from core.i18n import current_locale_id
+
+        user, menu = self.user, self.menu
+        key = (current_locale_id(), request.script_root, user.id, user.name, user.email, user.role,
+               *((e["label"], e["url"], e["icon"], e["active"]) for e in menu))
+        registry = current_app.extensions["comptoir"]
+        cache = registry.cache.setdefault("nav", {})
+        html = cache.get(key)
+        if html is None:
+            html = render_template("web/_nav.html", user=user, menu=menu, bell=_BELL_MARKUP, csrf=_CSRF)
+            if len(cache) >= NAV_CACHE_SIZE:
+                cache.clear()
+            cache[key] = html
+        html = html.replace(_BELL, bell_badge(self.unread_notifications)).replace(_CSRF, generate_csrf())
+        return Markup(html)  # noqa: S704  # nosec B704 - a rendered template, its two placeholders filled
 
     @cached_property
     def unread_notifications(self) -> int:

@@ -193,3 +193,31 @@ def test_the_bell_counts_each_users_unread_notifications(app, sales, sales2, log
     assert client.post("/notifications/read-all").status_code == 303
     assert bell(client) == (0, True)
     assert bell(login(sales2)) == (1, False)
+
+
+def test_the_kept_navigation_bar_follows_user_page_and_language(app, sales, sales2, login):
+    """Shell.nav keeps each rendered bar: what it shows must still follow who is signed in,
+    their name and language, and the page's menu entry; the bell and token are each page's."""
+    def nav(client, url):
+        html = client.get(url).get_data(as_text=True)
+        bar = html[html.index("<nav class=\"navbar"):html.index("</nav>")]
+        return html, bar
+
+    first, second = login(sales), login(sales2)
+    for _ in range(2):  # rendered, then kept
+        _html, bar = nav(first, "/crm/leads")
+        assert sales.name in bar and sales.email in bar and sales2.name not in bar
+        assert re.search(r'class="nav-link active" href="/crm/"[^>]*aria-current="page"', bar)
+        _html, bar = nav(first, "/partners")
+        assert not re.search(r'class="nav-link active" href="/crm/"', bar)
+        _html, bar = nav(second, "/crm/leads")
+        assert sales2.name in bar and sales.name not in bar
+    update_user(sales, name="Renamed Seller")
+    _html, bar = nav(first, "/crm/leads")
+    assert "Renamed Seller" in bar and "Sign out" in bar
+    update_user(sales, locale="fr")
+    html, bar = nav(first, "/crm/leads")
+    assert "Renamed Seller" in bar and "Se déconnecter" in bar and "Sign out" not in bar
+    # Each page's own CSRF token, the same as the page's meta tag.
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+    assert f'name="csrf_token" value="{token}"' in bar and "\x00" not in html

@@ -93,6 +93,10 @@ def _list_columns(stmt: sa.Select) -> sa.Select:
     return stmt.with_only_columns(*_LIST_COLUMNS).select_from(_LIST_FROM)
 
 
+_STAGE_CHOICES = sa.select(OpportunityStage.id, OpportunityStage.name).order_by(  # the filter's; made once
+    OpportunityStage.sequence, OpportunityStage.id)
+
+
 @bp.get("/opportunities")
 def list_opportunities():
     filters, kwargs = _filters()
@@ -113,7 +117,7 @@ def list_opportunities():
                     count_stmt=opportunities.tally_count(current_user, **kwargs),
                     count_limit=search.count_limit(filters["q"]), key_first=True, shape=_list_columns)
     return render("crm/opportunities/list.html", fragment="results", page=page, sort=sort,
-                  filters=filters, users=active_users(), stages=opportunities.stages())
+                  filters=filters, users=active_users(), stages=db.session.execute(_STAGE_CHOICES).all())
 
 
 def _form_context(opp, values, errors):
