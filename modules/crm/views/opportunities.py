@@ -57,7 +57,7 @@ def pipeline():
     filters, kwargs = _filters()
     columns = opportunities.stages(open_only=True)
     totals = {row["stage"].id: row for row in opportunities.pipeline_by_stage(
-        current_user, open_only=True, q=filters["q"], **kwargs)}
+        current_user, open_only=True, columns=columns, q=filters["q"], **kwargs)}
     cards = opportunities.board_cards(current_user, columns, KANBAN_LIMIT, q=filters["q"], **kwargs)
     return render("crm/opportunities/pipeline.html", fragment="results", columns=columns,
                   cards=cards, totals=totals, filters=filters, users=active_users(),
