@@ -260,11 +260,11 @@ def _register_request_hooks(app: Flask, registry) -> None:
     app.wsgi_app = _SecureCookies(app.wsgi_app)
 
     from core import once
-    from core.web import pagination, sort_link, template_url_for, url_pattern
+    from core.web import pagination, select_options, sort_link, template_url_for, url_pattern
 
     app.jinja_env.globals["once_token"] = once.new_token
     app.jinja_env.globals["url_for"] = template_url_for
-    app.jinja_env.globals.update(sort_link=sort_link, pagination=pagination,
+    app.jinja_env.globals.update(sort_link=sort_link, pagination=pagination, select_options=select_options,
                                  sort_link_html=sort_link, pagination_html=pagination)
     app.jinja_env.globals["url_pattern"] = url_pattern
 

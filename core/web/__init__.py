@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import render_template, request
 from jinja2_fragments.flask import render_block
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from core import search
 from core.db import db
@@ -231,13 +231,15 @@ def template_url_for(endpoint: str, **values: Any) -> str:
     Built as usual (and not kept) for a relative endpoint (``.name``), underscore options
     (``_external``, ``_anchor``...), unhashable values (a list for a repeated argument),
     or an application with ``url_defaults`` functions, whose values may vary by request."""
-    from flask import current_app, url_for
+    from flask import url_for
+    from flask.globals import _cv_request  # the request context without its proxies' lookups
 
-    app = current_app._get_current_object()
-    if endpoint[:1] == "." or any(name[:1] == "_" for name in values) or any(
-            app.url_default_functions.values()):
+    ctx = _cv_request.get(None)
+    if ctx is None or endpoint[:1] == "." or any(name[:1] == "_" for name in values) or any(
+            ctx.app.url_default_functions.values()):
         return url_for(endpoint, **values)
-    key = (request.script_root, endpoint, *((k, v.__class__, v) for k, v in values.items()))
+    app = ctx.app
+    key = (ctx.request.script_root, endpoint, *((k, v.__class__, v) for k, v in values.items()))
     try:
         cache = app.extensions["comptoir.urls"]
     except KeyError:
@@ -270,7 +272,8 @@ def sort_link(key: str, label: str, current: str | None, args: dict) -> Markup:
     target = f"-{key}" if current == key else key
     url = template_url_for(request.endpoint, **{**args, "sort": target})
     arrow = _ARROWS["up"] if current == key else _ARROWS["down"] if current == f"-{key}" else ""
-    return Markup('<a class="text-decoration-none text-reset" href="{}">{}{}</a>').format(url, label, arrow)
+    # Escaped parts in an f-string: Markup.format goes through string.Formatter, 3 µs a call.
+    return Markup(f'<a class="text-decoration-none text-reset" href="{escape(url)}">{escape(label)}{arrow}</a>')  # noqa: S704  # nosec B704
 
 
 def pagination(page: Page, args: dict) -> Markup:
@@ -288,16 +291,29 @@ def pagination(page: Page, args: dict) -> Markup:
     else:
         text = translations.ugettext("Page %(page)s of %(pages)s · %(total)s records")
     endpoint = request.endpoint
-    return Markup(
-        '<nav aria-label="{}" class="d-flex justify-content-between align-items-center flex-wrap gap-2 mt-2">'
-        '<span class="text-muted small" id="page-count">{}</span><ul class="pagination pagination-sm mb-0">'
-        '<li class="page-item{}"><a class="page-link" href="{}">{}</a></li>'
-        '<li class="page-item{}"><a class="page-link" href="{}">{}</a></li></ul></nav>'
-    ).format(translations.ugettext("Pages"), text % numbers,
-             "" if page.has_prev else " disabled", template_url_for(endpoint, **{**args, "page": page.page - 1}),
-             translations.ugettext("Previous"),
-             "" if page.has_next else " disabled", template_url_for(endpoint, **{**args, "page": page.page + 1}),
-             translations.ugettext("Next"))
+    previous = escape(template_url_for(endpoint, **{**args, "page": page.page - 1}))
+    following = escape(template_url_for(endpoint, **{**args, "page": page.page + 1}))
+    return Markup(  # noqa: S704  # nosec B704 - every part escaped
+        f'<nav aria-label="{escape(translations.ugettext("Pages"))}" class="d-flex justify-content-between '
+        f'align-items-center flex-wrap gap-2 mt-2"><span class="text-muted small" id="page-count">'
+        f'{escape(text % numbers)}</span><ul class="pagination pagination-sm mb-0">'
+        f'<li class="page-item{"" if page.has_prev else " disabled"}"><a class="page-link" href="{previous}">'
+        f'{escape(translations.ugettext("Previous"))}</a></li>'
+        f'<li class="page-item{"" if page.has_next else " disabled"}"><a class="page-link" href="{following}">'
+        f'{escape(translations.ugettext("Next"))}</a></li></ul></nav>')
+
+
+def select_options(choices, selected) -> Markup:
+    """``<option>`` elements for ``(value, label)`` pairs (rows of two columns do), the one
+    whose value reads as ``selected`` (compared as text, as a query argument is) marked
+    selected. A template global: a filter bar's 20 salespeople cost 60 µs as a Jinja loop."""
+    selected = "" if selected is None else str(selected)
+    parts = []
+    for value, label in choices:
+        value = "" if value is None else str(value)
+        mark = " selected" if value == selected else ""
+        parts.append(f'<option value="{escape(value)}"{mark}>{escape(label)}</option>')
+    return Markup("".join(parts))  # noqa: S704  # nosec B704 - every part escaped
 
 
 def assignee_arg(value: str | None, user) -> int | str | None:

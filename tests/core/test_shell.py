@@ -221,3 +221,14 @@ def test_the_kept_navigation_bar_follows_user_page_and_language(app, sales, sale
     # Each page's own CSRF token, the same as the page's meta tag.
     token = re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
     assert f'name="csrf_token" value="{token}"' in bar and "\x00" not in html
+
+
+def test_select_options():
+    from core.web import select_options
+
+    html = select_options([(1, "Ann"), (12, "<Bob & Co>"), (None, "None")], "12")
+    assert html == ('<option value="1">Ann</option><option value="12" selected>&lt;Bob &amp; Co&gt;</option>'
+                    '<option value="">None</option>')
+    assert "selected" not in select_options([(1, "Ann")], None) and "selected" not in select_options([(1, "A")], "")
+    assert select_options([(3, "C")], 3) == '<option value="3" selected>C</option>'
+    assert select_options([('"x', "q")], '"x') == '<option value="&#34;x" selected>q</option>'
