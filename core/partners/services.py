@@ -20,7 +20,7 @@ PARTNER_FIELDS = ("name", "kind", "partner_type", "email", "phone", "website", "
 CONTACT_FIELDS = ("partner_id", "first_name", "last_name", "email", "phone", "job_title")
 
 
-def matching(q: str, *, narrow: bool = True) -> sa.ColumnElement:
+def matching(q: str, *, narrow: bool | None = True) -> sa.ColumnElement:
     """Partners whose name, email or city contains ``q`` (the substring index of migration
     core_0005; ``narrow``: see ``core.search.contains``)."""
     return search.contains("core_partner", Partner.id, [Partner.name_search, sa.func.lower(Partner.email),

@@ -54,7 +54,7 @@ def list_partners():
 
     salesperson_id = assignee_arg(salesperson, current_user)
 
-    def rows(narrow: bool = True):  # narrow: see core.web.paginate
+    def rows(narrow: bool | None = True):  # narrow: see core.web.paginate
         stmt = access.visible(sa.select(Partner), Partner, current_user)
         if q:
             stmt = stmt.where(services.matching(q, narrow=narrow))

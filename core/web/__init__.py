@@ -125,8 +125,9 @@ def paginate(stmt: sa.Select, page: int, per_page: int, *, count_stmt: sa.Select
 
     A list with a search box passes ``rows_stmt(narrow)``: its rows' query with the search
     condition made by ``core.search.contains(..., narrow=narrow)``. Counted first, the
-    matches decide: up to ``core.search.NARROW_LIMIT`` they drive the rows' query, beyond
-    the list walks its sort index and checks rows against them.
+    matches decide: up to ``core.search.NARROW_LIMIT`` they drive the rows' query
+    (``True``), beyond the list walks its sort index checking each row's text on its first
+    pages (``None``), or checking rows against the index's matches deeper (``False``).
 
     ``count_limit`` (a search: ``core.search.count_limit(q)``) stops the count there, or at
     the end of the page asked for if that is further: "more than 2,000 records" and a
@@ -158,7 +159,10 @@ def paginate(stmt: sa.Select, page: int, per_page: int, *, count_stmt: sa.Select
     elif past_end == "last" and page > 1 and (page - 1) * per_page >= total:
         page = max(1, math.ceil(total / per_page))
     if rows_stmt is not None:
-        stmt = rows_stmt(not more and total <= search.NARROW_LIMIT)
+        if not more and total <= search.NARROW_LIMIT:
+            stmt = rows_stmt(True)
+        else:  # many matches: walk the list's order (see core.search.contains)
+            stmt = rows_stmt(None if page <= search.TEXT_WALK_PAGES else False)
     stmt = page_rows(stmt, page, per_page, key_first=key_first)
     items = (db.session.execute(shape(stmt)) if shape is not None else db.session.scalars(stmt).unique()).all()
     return Page(items=list(items), page=page, per_page=per_page, total=total, more=more)

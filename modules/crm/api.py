@@ -61,7 +61,7 @@ def list_leads(query: s.LeadQuery):
     assigned_to = "none" if query.assigned_to == "none" else _user_filter(query.assigned_to, user)
     _key, order = sort_clause(LEAD_SORTS, query.sort, "-created")
 
-    def rows(narrow: bool = True):  # narrow: see core.web.paginate
+    def rows(narrow: bool | None = True):  # narrow: see core.web.paginate
         return leads.filtered(sa.select(Lead), user, q=query.q, status=query.status, source_id=source,
                               assigned_to=assigned_to, narrow=narrow
                               ).options(sa.orm.joinedload(Lead.source)).order_by(order, Lead.id.desc())

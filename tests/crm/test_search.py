@@ -43,8 +43,12 @@ def sample(manager):
                                "duboisgroup.example", "@dubois", "100%", "bio_s", "_", "%", "o\"neil",
                                '"', "and or", "near*", "*", "évreux", "du", "d", "x" * 100,
                                "nothing-like-this", "dubois\x00", "  dubois  "])
-def test_same_rows_as_a_plain_like(sample, q):
+def test_same_rows_as_a_plain_like(sample, manager, q):
     assert ids(q) == plain_like(q)
+    # Every way a list reads them: the index joined (narrow), checked, or the text alone.
+    for narrow in (True, False, None):
+        found = db.session.scalars(leads.filtered(sa.select(Lead.id), manager, q=q, narrow=narrow)).all()
+        assert sorted(found) == sorted(plain_like(q)), narrow
 
 
 def test_finds_by_name_company_email_and_city(sample):
@@ -74,7 +78,7 @@ def test_pages_and_api_use_it(sample, login, api, manager):
     assert [item["id"] for item in found["items"]] == [sample["dubois"]]
 
 
-def test_sqlite_reads_the_trigram_index(sample):
+def test_sqlite_reads_the_trigram_index(sample, manager):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite's FTS5 index (PostgreSQL: pg_trgm, planner's choice)")
     stmt = sa.select(sa.func.count()).select_from(Lead).where(leads.matching("dubois"))
@@ -82,6 +86,13 @@ def test_sqlite_reads_the_trigram_index(sample):
     plan = " ".join(str(row[-1]) for row in db.session.execute(sa.text(f"EXPLAIN QUERY PLAN {compiled}")))
     assert "crm_lead_fts VIRTUAL TABLE INDEX" in plan, plan
     assert "SCAN crm_lead" not in plan.replace("SCAN crm_lead_fts", ""), plan
+    # A list's statement joins the index, read as a stream from the first step (a count
+    # stopped at its limit stops reading it), not as a list built whole first.
+    listed = leads.filtered(sa.select(Lead.id), manager, q="dubois").limit(2)
+    compiled = listed.compile(db.engine, compile_kwargs={"literal_binds": True})
+    steps = [str(row[-1]) for row in db.session.execute(sa.text(f"EXPLAIN QUERY PLAN {compiled}"))]
+    assert steps[0].startswith("SCAN crm_lead_fts VIRTUAL TABLE INDEX") and "LIST SUBQUERY" not in " ".join(steps)
+    assert steps[1].startswith("SEARCH crm_lead USING INTEGER PRIMARY KEY"), steps
 
 
 @pytest.mark.postgres
@@ -112,6 +123,12 @@ def test_pages_are_the_same_whichever_way_the_rows_are_read(sample, login, api, 
     assert lead_pages() == pages
     assert api(manager).get("/leads?q=dubois&per_page=25&sort=name").json == listed
     assert listed["total"] == 33 and len(set(pages[0] + pages[1])) == 33
+    # Many matches: the first pages check each row's text, deeper ones the index's matches.
+    monkeypatch.setattr(search, "NARROW_LIMIT", 0)
+    for walk_pages in (0, 1, 10):
+        monkeypatch.setattr(search, "TEXT_WALK_PAGES", walk_pages)
+        assert lead_pages() == pages, walk_pages
+        assert api(manager).get("/leads?q=dubois&per_page=25&sort=name").json == listed
 
 
 def test_a_search_with_many_matches_counts_to_a_limit(sample, login, manager, monkeypatch):

@@ -100,12 +100,14 @@ def _conditional_update(lead: Lead, action: str, values: dict, *extra_where) -> 
 
 def filtered(stmt, user: User, *, q: str | None = None, status: str | None = None,
              source_id: int | None = None, assigned_to: int | str | None = None,
-             narrow: bool = True):
+             narrow: bool | None = True):
     """``stmt`` restricted to the leads ``user`` sees and to the filters given (the list
     page, its kanban and the API): ``assigned_to`` a user id or "none" (unassigned);
     ``narrow`` as :func:`matching`."""
     stmt = access.visible(stmt, Lead, user)
-    if q:
+    if q and narrow:
+        stmt = search.narrowed(stmt, "crm_lead", Lead.id, _SEARCHED, q)
+    elif q:
         stmt = stmt.where(matching(q, narrow=narrow))
     if status in STATUS_LABELS:
         stmt = stmt.where(Lead.status == status)
@@ -145,12 +147,15 @@ def tally_count(user: User, **filters) -> sa.Select | None:
     return tally.count(LeadTally, tally_scope(user, **filters))
 
 
-def matching(q: str, *, narrow: bool = True) -> sa.ColumnElement:
+def matching(q: str, *, narrow: bool | None = True) -> sa.ColumnElement:
     """The search box's condition: leads whose name or company, email or city contains
     ``q`` (served by the substring index of migration crm_0004; ``narrow``: see
     core.search.contains)."""
-    return search.contains("crm_lead", Lead.id, [Lead.name_search, Lead.email_lower,
-                                                 sa.func.lower(Lead.city)], q, narrow=narrow)
+    return search.contains("crm_lead", Lead.id, _SEARCHED, q, narrow=narrow)
+
+
+#: The search box's columns: the substring index of migration crm_0004.
+_SEARCHED = [Lead.name_search, Lead.email_lower, sa.func.lower(Lead.city)]
 
 
 def derive(values: dict, normalized_phones: dict | None = None) -> dict:

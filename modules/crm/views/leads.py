@@ -31,7 +31,7 @@ FORM_FIELDS = ["first_name", "last_name", "company_name", "job_title", "email", 
 KANBAN_LIMIT = 50
 
 
-def _filtered(args, *, narrow: bool = True):
+def _filtered(args, *, narrow: bool | None = True):
     q = args.get("q", "").strip()[:100]
     status = args.get("status", "")
     source = args.get("source", "")
@@ -53,17 +53,17 @@ def _options():
 
 
 _SOURCE, _ASSIGNEE = sa.orm.aliased(LeadSource), sa.orm.aliased(User)
-#: The lead list's columns and the joins they need (``core.web.paginate(shape=...)``), made
-#: once: building them per request (aliases, labels) cost more than running the query.
+#: The lead list's columns (``core.web.paginate(shape=...)``), made once: building them per
+#: request (aliases, labels) cost more than running the query.
 _LIST_COLUMNS = (Lead.id, Lead.first_name, Lead.last_name, Lead.company_name, Lead.recycled, Lead.status,
                  Lead.email, Lead.created_at, _SOURCE.name.label("source_name"),
                  _ASSIGNEE.name.label("assignee_name"))
-_LIST_FROM = sa.orm.outerjoin(Lead, _SOURCE, _SOURCE.id == Lead.source_id).outerjoin(
-    _ASSIGNEE, _ASSIGNEE.id == Lead.assigned_to)
 
 
 def _list_columns(stmt: sa.Select) -> sa.Select:
-    return stmt.with_only_columns(*_LIST_COLUMNS).select_from(_LIST_FROM)
+    # Joined onto the statement's own FROM, which a search has joined to its index.
+    return stmt.with_only_columns(*_LIST_COLUMNS).outerjoin(_SOURCE, _SOURCE.id == Lead.source_id).outerjoin(
+        _ASSIGNEE, _ASSIGNEE.id == Lead.assigned_to)
 
 
 @bp.get("/leads")
@@ -72,9 +72,9 @@ def list_leads():
 
     base, filters, values = _filtered(request.args)
 
-    def rows(narrow: bool = True):  # narrow: see core.web.paginate
+    def rows(narrow: bool | None = True):  # narrow: see core.web.paginate
         # Only a search's condition depends on narrow.
-        stmt = base if narrow or not values["q"] else _filtered(request.args, narrow=False)[0]
+        stmt = base if narrow or not values["q"] else _filtered(request.args, narrow=narrow)[0]
         # Few matches (narrow): sort them rather than walk the sort index until 25 turn up,
         # which read most of the table for a rare source or status (35 ms at 100,000 leads).
         _key, order = sort_clause(LEAD_SORTS, sort, "-created", unindexed=narrow)
@@ -83,7 +83,7 @@ def list_leads():
     stmt = rows()
     page = paginate(stmt, int_arg("page", 1), 25, count_stmt=leads.tally_count(current_user, **values),
                     count_limit=search.count_limit(values["q"]), shape=_list_columns,
-                    rows_stmt=lambda narrow: stmt if narrow else rows(False))
+                    rows_stmt=lambda narrow: stmt if narrow else rows(narrow))
     return render("crm/leads/list.html", fragment="results", page=page,
                   sort=sort_clause(LEAD_SORTS, sort, "-created")[0], filters=filters, view="list",
                   **({} if wants_fragment() else _options()))
