@@ -73,3 +73,27 @@ def test_order_list_cells(app, login, manager, sales, make_lead):
     assert "€" in a[6] or "EUR" in a[6]
     b = _cells(html, f"/sales/orders/{to_lead.id}")
     assert b[1] == "A lead (not a partner yet)" and b[3] == manager.name  # the creator by default
+
+
+def test_pipeline_cards(login, manager, sales, make_lead):
+    """The board's cards, built by the view: every text escaped, the move form's stage chosen."""
+    partner = partners.create_partner({"name": "Panel <b>Co</b>"}, by=manager)
+    lead = make_lead(first_name="Anne", last_name="Roy", company_name="Roy & Fils")
+    proposal = stage("Proposition")
+    of_partner = opportunities.create_opportunity(
+        {"name": "<script>alert(1)</script>", "partner_id": partner.id, "amount": Decimal("1500"),
+         "assigned_to": sales.id, "stage_id": proposal.id, "expected_close_date": date(2027, 5, 1)}, by=manager)
+    of_lead = opportunities.create_opportunity({"name": "Deal B", "lead_id": lead.id}, by=manager)
+    html = login(manager).get("/crm/pipeline").get_data(as_text=True)
+    opening = f'<article class="kanban-card" data-id="{of_partner.id}" id="opp-{of_partner.id}">'
+    card = re.search(re.escape(opening) + "(.*?)</article>", html, re.S).group(1)
+    assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in card
+    assert f'href="/crm/opportunities/{of_partner.id}"' in card and "Panel &lt;b&gt;Co&lt;/b&gt;" in card
+    assert "1,500.00" in card and f"{of_partner.probability} %" in card
+    assert "May 1, 2027" in card and f" · {sales.name}" in card
+    assert f'action="/crm/opportunities/{of_partner.id}/move"' in card
+    assert f'<option value="{proposal.id}" selected>Proposition</option>' in card
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', html).group(1)
+    assert f'name="csrf_token" value="{token}"' in card
+    other = re.search(rf'data-id="{of_lead.id}"[^>]*>(.*?)</article>', html, re.S).group(1)
+    assert "Anne Roy (Roy &amp; Fils)" in other and "bi-calendar-event" not in other
