@@ -10,7 +10,7 @@ from decimal import Decimal
 from core.db import db
 from core.partners import services as partners
 from modules.crm.models import LeadSource
-from modules.crm.services import opportunities
+from modules.crm.services import leads, opportunities
 from modules.sales import services as sales_orders
 from tests.crm.conftest import stage
 
@@ -38,6 +38,15 @@ def test_lead_list_cells(login, manager, sales, make_lead):
     assert _cells(html, f"/crm/leads/{company.id}")[:6] == ["Only Co", "Only Co", "New", "", "", "—"]
     assert _cells(html, f"/crm/leads/{person.id}")[:6] == ["Jean Lenoir", "", "New", "", "", "—"]
     assert _cells(html, f"/crm/leads/{mail_only.id}")[:6] == [f"#{mail_only.id}", "", "New", "", "x@y.example", "—"]
+    hostile = make_lead(first_name="<img src=x onerror=alert(1)>", last_name="O'Brien & Co", company_name="<b>")
+    html = login(manager).get("/crm/leads").get_data(as_text=True)
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt; O&#39;Brien &amp; Co" in html
+    assert _cells(html, f"/crm/leads/{hostile.id}")[1] == "&lt;b&gt;"
+    back = leads.recycle(make_lead(last_name="Again", status="lost"), by=manager)
+    html = login(manager).get("/crm/leads").get_data(as_text=True)
+    row = re.search(rf'href="/crm/leads/{back.id}">Again</a>(.*?)</td>', html).group(1)
+    assert 'class="bi bi-recycle text-muted small" title="Recycled"' in row
+    assert "bi-recycle" not in re.search(rf'href="/crm/leads/{full.id}">Anne Roy</a>(.*?)</td>', html).group(1)
 
 
 def test_opportunity_list_cells(login, manager, sales, make_lead):

@@ -22,9 +22,10 @@ def _lead_labels() -> dict[str, str]:
 
 
 # {{ lead_status(lead.status) }}, {{ opp_status(opp.status) }}: badges, once a row in lists.
-bp.add_app_template_global(StatusBadge(_lead_labels, {
+LEAD_STATUS = StatusBadge(_lead_labels, {
     "new": "secondary", "assigned": "info", "in_progress": "primary", "converted": "success",
-    "lost": "danger"}), "lead_status")
+    "lost": "danger"})
+bp.add_app_template_global(LEAD_STATUS, "lead_status")
 # {{ lead_name(id, first_name, last_name, company_name) }}: a lead's name in a list of rows.
 bp.add_app_template_global(Lead.name_of, "lead_name")
 bp.add_app_template_global(StatusBadge(lambda: {

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 
 from core import access, once, search, timeline
@@ -17,11 +18,20 @@ from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
-from core.web import assignee_arg, int_arg, int_or_none, paginate, render, sort_clause, wants_fragment
+from core.web import (
+    assignee_arg,
+    int_arg,
+    int_or_none,
+    paginate,
+    render,
+    sort_clause,
+    url_pattern,
+    wants_fragment,
+)
 from modules.crm.models import Lead, LeadSource, LeadTally, LostReason
 from modules.crm.schemas import LeadIn, LeadPatch, OpportunityValues
 from modules.crm.services import duplicates, leads, lists
-from modules.crm.views import bp, close_modal, panels_for
+from modules.crm.views import LEAD_STATUS, bp, close_modal, panels_for
 
 LEAD_SORTS = {"name": Lead.name_search, "company": Lead.company_key, "status": Lead.status,
               "source": Lead.source_id, "assignee": Lead.assigned_to, "city": Lead.city,
@@ -66,6 +76,29 @@ def _list_columns(stmt: sa.Select) -> sa.Select:
         _ASSIGNEE, _ASSIGNEE.id == Lead.assigned_to)
 
 
+def _rows_html(rows) -> Markup:
+    """The lead list's rows, built here rather than in the template (as Django's admin
+    builds its change list's cells, and the pipeline its cards): Jinja spent 15-20 µs a
+    row on its calls, escapes and lookups. Every text is escaped."""
+    from core.i18n import fmt_date
+
+    lead_url = url_pattern("crm.show_lead", "lead_id")
+    recycled = f' <i class="bi bi-recycle text-muted small" title="{escape(_("Recycled"))}"></i>'
+    parts = []
+    for lead in rows:
+        first, last = lead.first_name, lead.last_name
+        person = f"{first} {last}" if first and last else first or last
+        parts.append(
+            f'<tr><td><a class="fw-semibold" href="{escape(lead_url(lead.id))}">'
+            f'{escape(person or lead.company_name or f"#{lead.id}")}</a>{recycled if lead.recycled else ""}</td>'
+            f'<td>{escape(lead.company_name or "")}</td><td>{LEAD_STATUS(lead.status)}</td>'
+            f'<td class="d-none d-md-table-cell">{escape(lead.source_name or "")}</td>'
+            f'<td class="d-none d-lg-table-cell">{escape(lead.email or "")}</td>'
+            f'<td class="d-none d-md-table-cell">{escape(lead.assignee_name or "—")}</td>'
+            f'<td class="d-none d-lg-table-cell small text-muted">{escape(fmt_date(lead.created_at))}</td></tr>')
+    return Markup("".join(parts))  # noqa: S704  # nosec B704 - every text escaped above
+
+
 @bp.get("/leads")
 def list_leads():
     sort = request.args.get("sort")
@@ -84,7 +117,7 @@ def list_leads():
     page = paginate(stmt, int_arg("page", 1), 25, count_stmt=leads.tally_count(current_user, **values),
                     count_limit=search.count_limit(values["q"]), shape=_list_columns,
                     rows_stmt=lambda narrow: stmt if narrow else rows(narrow))
-    return render("crm/leads/list.html", fragment="results", page=page,
+    return render("crm/leads/list.html", fragment="results", page=page, rows_html=_rows_html(page.items),
                   sort=sort_clause(LEAD_SORTS, sort, "-created")[0], filters=filters, view="list",
                   **({} if wants_fragment() else _options()))
 
