@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from jinja2_fragments.flask import render_block
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy.orm import joinedload, selectinload
 
 from core import access, once, search, timeline
@@ -31,6 +31,7 @@ from core.web import (
     render,
     search_pattern,
     sort_clause,
+    url_pattern,
 )
 from modules.sales import services
 from modules.sales.models import ORDER_STATUSES, Product, SaleOrder, SaleOrderLine
@@ -45,11 +46,12 @@ ORDER_SORTS = {"number": SaleOrder.number, "created": SaleOrder.created_at,
 PRODUCT_SORTS = {"code": Product.code, "name": Product.name_search, "price": Product.unit_price}
 
 # {{ status_badge(order.status) }}: a template global (once a row in the order list).
-bp.add_app_template_global(StatusBadge(lambda: {
+ORDER_STATUS = StatusBadge(lambda: {
     "draft": _("Draft"), "finalized": _("Finalized"), "confirmed": _("Confirmed"),
     "completed": _("Completed"), "cancelled": _("Cancelled")}, {
     "draft": "secondary", "finalized": "info", "confirmed": "success", "completed": "dark",
-    "cancelled": "danger"}), "status_badge")
+    "cancelled": "danger"})
+bp.add_app_template_global(ORDER_STATUS, "status_badge")
 
 
 @bp.before_request
@@ -154,6 +156,33 @@ def _list_columns(stmt: sa.Select) -> sa.Select:
     return stmt.with_only_columns(*_LIST_COLUMNS).select_from(_LIST_FROM)
 
 
+def _rows_html(rows) -> Markup:
+    """The order list's rows, built here like the lead list's (crm.views.leads._rows_html);
+    every text escaped. The customer as sales/_macros.html's customer() says it."""
+    from core.i18n import fmt_date, fmt_money
+
+    order_url = url_pattern("sales.show_order", "order_id")
+    parts = []
+    for o in rows:
+        if o.partner_name:
+            who = escape(o.partner_name)
+        elif o.prospect_type:
+            who = f'<span class="text-muted">{escape(_("A %(type)s (not a partner yet)", type=o.prospect_type))}</span>'
+        else:
+            who = '<span class="text-muted">—</span>'
+        name = o.number or _("Draft quote #%(id)s", id=o.id)
+        valid = escape(fmt_date(o.valid_until, "short")) if o.valid_until else ""
+        parts.append(
+            f'<tr><td><a class="fw-semibold text-nowrap" href="{escape(order_url(o.id))}">{escape(name)}</a>'
+            f'<div class="d-sm-none small">{who}</div></td><td class="d-none d-sm-table-cell">{who}</td>'
+            f'<td>{ORDER_STATUS(o.status)}</td>'
+            f'<td class="d-none d-lg-table-cell">{escape(o.salesperson_name or "—")}</td>'
+            f'<td class="d-none d-md-table-cell text-nowrap">{valid}</td>'
+            f'<td class="d-none d-md-table-cell text-nowrap">{escape(fmt_date(o.created_at, "short"))}</td>'
+            f'<td class="text-end text-nowrap">{escape(fmt_money(o.amount_total, o.currency))}</td></tr>')
+    return Markup("".join(parts))  # noqa: S704  # nosec B704 - every text escaped above
+
+
 @bp.get("/sales/orders")
 def list_orders():
     q = _search_text()
@@ -177,7 +206,8 @@ def list_orders():
         stmt = stmt.where(SaleOrder.assigned_to == salesperson_id)
     page = paginate(stmt.order_by(order, SaleOrder.id.desc()), int_arg("page", 1), 25,
                     count_limit=search.count_limit(q), shape=_list_columns)
-    return render("sales/orders.html", fragment="results", page=page, q=q, status=status,
+    return render("sales/orders.html", fragment="results", page=page, rows_html=_rows_html(page.items), q=q,
+                  status=status,
                   salesperson=salesperson, sort=sort, users=active_users() if current_user.is_manager else [],
                   statuses=ORDER_STATUSES)
 

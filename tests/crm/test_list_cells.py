@@ -65,6 +65,10 @@ def test_opportunity_list_cells(login, manager, sales, make_lead):
     assert b[1] == "Anne Roy (Roy SA)" and b[6] == manager.name  # the creator by default
     c = _cells(html, f"/crm/opportunities/{alone.id}")
     assert c[0] == "Deal C Won" and c[1] == ""
+    hostile = opportunities.create_opportunity({"name": "<i>x</i> & y"}, by=manager)
+    html = login(manager).get("/crm/opportunities").get_data(as_text=True)
+    assert "<i>x</i>" not in html
+    assert _cells(html, f"/crm/opportunities/{hostile.id}")[0] == "&lt;i&gt;x&lt;/i&gt; &amp; y"
 
 
 def test_order_list_cells(app, login, manager, sales, make_lead):

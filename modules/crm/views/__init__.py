@@ -28,9 +28,10 @@ LEAD_STATUS = StatusBadge(_lead_labels, {
 bp.add_app_template_global(LEAD_STATUS, "lead_status")
 # {{ lead_name(id, first_name, last_name, company_name) }}: a lead's name in a list of rows.
 bp.add_app_template_global(Lead.name_of, "lead_name")
-bp.add_app_template_global(StatusBadge(lambda: {
+OPP_STATUS = StatusBadge(lambda: {
     "open": pgettext("opportunity status", "Open"), "won": _("Won"), "lost": _("Lost")}, {
-    "open": "primary", "won": "success", "lost": "danger"}), "opp_status")
+    "open": "primary", "won": "success", "lost": "danger"})
+bp.add_app_template_global(OPP_STATUS, "opp_status")
 
 
 @bp.before_request
