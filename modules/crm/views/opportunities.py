@@ -183,7 +183,10 @@ def list_opportunities():
 
     page = paginate(rows(False), int_arg("page", 1), 25, rows_stmt=rows,
                     count_stmt=opportunities.tally_count(current_user, **kwargs),
-                    count_limit=search.count_limit(filters["q"]), key_first=True, shape=_list_columns)
+                    count_limit=search.count_limit(filters["q"]), shape=_list_columns,
+                    # A salesperson's (or one salesperson's) opportunities: their ids first (see
+                    # paginate); the whole table is walked along its sort index as it is.
+                    key_first=access.restricts(Opportunity, current_user) or kwargs["assigned_to"] is not None)
     return render("crm/opportunities/list.html", fragment="results", page=page, rows_html=_rows_html(page.items),
                   sort=sort,
                   filters=filters, users=active_users(), stages=db.session.execute(_STAGE_CHOICES).all())
