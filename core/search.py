@@ -87,21 +87,42 @@ def contains(table: str, id_column, columns: list, q: str, *, narrow: bool | Non
     reading the index's matches first (the first pages of a search with thousands of
     matches: 1.9 -> 0.3 ms for "dubois"). :func:`core.web.paginate` picks by the count and
     the page (``rows_stmt``)."""
-    from core.db import db, unindexed
+    from core.db import unindexed
 
-    like = sa.or_(*(column.like(pattern(q), escape="\\") for column in columns))
-    term = _term(q)
-    if narrow is None or db.engine.dialect.name != "sqlite" or len(term) < MIN_LENGTH:
+    like, match = _conditions(table, columns, q)
+    if narrow is None or match is None:
         return like
-    fts = fts_table(table)
-    phrase = '"' + term.replace('"', '""') + '"'  # the text as one FTS phrase, no operators
-    matching = sa.select(sa.column("rowid")).select_from(sa.table(fts)).where(
-        sa.literal_column(fts).op("MATCH")(phrase))
+    fts = _fts(table)
+    matching = sa.select(fts.c.rowid).where(match).correlate(None)  # its own FROM, always
     ids = id_column if narrow else unindexed(id_column)
     return sa.and_(ids.in_(matching), like)
 
 
 _FTS_TABLES: dict[str, sa.TableClause] = {}
+
+
+def _fts(table: str) -> sa.TableClause:
+    """``table``'s substring index as a table: one object per table, so that a statement
+    names it once in its FROM."""
+    fts = _FTS_TABLES.get(table)
+    if fts is None:
+        fts = _FTS_TABLES[table] = sa.table(fts_table(table), sa.column("rowid"))
+    return fts
+
+
+def _conditions(table: str, columns: list, q: str) -> tuple[sa.ColumnElement, sa.ColumnElement | None]:
+    """The LIKE that decides (one of ``columns`` contains ``q``), and the MATCH on
+    ``table``'s substring index that narrows to candidates first: None where there is
+    none to use (not SQLite: PostgreSQL's trigram indexes serve the LIKE; fewer than 3
+    characters)."""
+    from core.db import db
+
+    like = sa.or_(*(column.like(pattern(q), escape="\\") for column in columns))
+    term = _term(q)
+    if db.engine.dialect.name != "sqlite" or len(term) < MIN_LENGTH:
+        return like, None
+    phrase = '"' + term.replace('"', '""') + '"'  # the text as one FTS phrase, no operators
+    return like, sa.literal_column(fts_table(table)).op("MATCH")(phrase)
 
 
 def narrowed(stmt: sa.Select, table: str, id_column, columns: list, q: str) -> sa.Select:
@@ -115,18 +136,11 @@ def narrowed(stmt: sa.Select, table: str, id_column, columns: list, q: str) -> s
     A join, not a condition: only for a statement whose conditions are all AND-ed (a list's
     filters); inside an ``OR`` use :func:`contains`. Elsewhere than SQLite, or for fewer
     than 3 characters, the same condition as ``contains``."""
-    from core.db import db
-
-    like = sa.or_(*(column.like(pattern(q), escape="\\") for column in columns))
-    term = _term(q)
-    if db.engine.dialect.name != "sqlite" or len(term) < MIN_LENGTH:
+    like, match = _conditions(table, columns, q)
+    if match is None:
         return stmt.where(like)
-    fts = _FTS_TABLES.get(table)
-    if fts is None:  # one object per table: a statement names it once in its FROM
-        fts = _FTS_TABLES[table] = sa.table(fts_table(table), sa.column("rowid"))
-    phrase = '"' + term.replace('"', '""') + '"'
-    return stmt.join(fts, fts.c.rowid == id_column).where(
-        sa.literal_column(fts.name).op("MATCH")(phrase), like)
+    fts = _fts(table)
+    return stmt.join(fts, fts.c.rowid == id_column).where(match, like)
 
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

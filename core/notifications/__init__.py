@@ -120,15 +120,6 @@ def notify_many(messages: list[Message]) -> list[Notification]:
     return added
 
 
-#: The bell's count, on every page: made once (see core.auth.services._ACTIVE_USERS).
-_UNREAD = sa.select(sa.func.count(Notification.id)).where(
-    Notification.user_id == sa.bindparam("user_id"), Notification.read_at.is_(None))
-
-
-def unread_count(user_id: int) -> int:
-    return db.session.scalar(_UNREAD, {"user_id": user_id}) or 0
-
-
 def channels() -> dict[str, Channel]:
     """The reminder channels of the active modules, by name."""
     from core.plugins import call_each, flatten

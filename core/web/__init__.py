@@ -168,6 +168,28 @@ def paginate(stmt: sa.Select, page: int, per_page: int, *, count_stmt: sa.Select
     return Page(items=list(items), page=page, per_page=per_page, total=total, more=more)
 
 
+class Columns:
+    """A list's ``paginate(shape=...)``: the columns the page shows and the outer joins
+    they need, made once at import (aliases and labels built per request cost more than
+    running the query)::
+
+        seller = sa.orm.aliased(User)
+        LIST = Columns(Order.id, Order.number, seller.name.label("salesperson_name"),
+                       joins=[(seller, seller.id == Order.assigned_to)])
+
+    The joins go onto the statement's own FROM, so a search's join (``core.search.narrowed``)
+    or a filter's stays as it is."""
+
+    def __init__(self, *columns, joins: tuple | list = ()):
+        self.columns, self.joins = columns, tuple(joins)
+
+    def __call__(self, stmt: sa.Select) -> sa.Select:
+        stmt = stmt.with_only_columns(*self.columns)
+        for target, onclause in self.joins:
+            stmt = stmt.outerjoin(target, onclause)
+        return stmt
+
+
 def page_rows(stmt: sa.Select, page: int, per_page: int, *, key_first: bool = False) -> sa.Select:
     """``stmt``'s rows of page ``page``. Past the first page, a query of one entity (with a
     single-column key) picks its page by key first, then loads those rows: ``WHERE id IN

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from core import access, module_admin
 from core.db import db, utcnow
 from core.modules import ModuleError
-from core.notifications import Notification, unread_count
+from core.notifications import Notification
 from core.plugins import call_each, flatten
 from core.web import int_arg, paginate, render
 
@@ -47,7 +47,8 @@ def notifications():
 @bp.get("/notifications/bell")
 @login_required
 def bell():
-    return render("web/_bell_count.html", unread_notifications=unread_count(current_user.id))
+    # Read with the signed-in user (core.notifications.User.unread_notifications).
+    return render("web/_bell_count.html", unread_notifications=current_user.unread_notifications)
 
 
 @bp.post("/notifications/<int:notification_id>/read")

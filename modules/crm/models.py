@@ -121,7 +121,12 @@ class Lead(TimestampMixin, db.Model):
 
     @property
     def person_name(self) -> str:
-        return " ".join(p for p in (self.first_name, self.last_name) if p)
+        return self.person_of(self.first_name, self.last_name)
+
+    @staticmethod
+    def person_of(first_name: str | None, last_name: str | None) -> str:
+        """First and last name, those given (pages that read rows, not leads)."""
+        return " ".join(p for p in (first_name, last_name) if p)
 
     @property
     def display_name(self) -> str:
@@ -130,7 +135,7 @@ class Lead(TimestampMixin, db.Model):
     @staticmethod
     def name_of(lead_id: int, first_name: str | None, last_name: str | None, company_name: str | None) -> str:
         """A lead's display name from its columns (pages that read rows, not leads)."""
-        person = " ".join(p for p in (first_name, last_name) if p)
+        person = Lead.person_of(first_name, last_name)
         if person and company_name:
             return f"{person} ({company_name})"
         return person or company_name or f"#{lead_id}"
@@ -223,11 +228,18 @@ class Opportunity(TimestampMixin, db.Model):
 
     @property
     def customer_name(self) -> str:
-        if self.partner is not None:
-            return self.partner.name
-        if self.lead is not None:
-            return self.lead.display_name
-        return ""
+        lead = self.lead
+        return self.customer_of(self.partner.name if self.partner is not None else None, self.lead_id,
+                                *((lead.first_name, lead.last_name, lead.company_name) if lead else (None,) * 3))
+
+    @staticmethod
+    def customer_of(partner_name: str | None, lead_id: int | None, first_name: str | None,
+                    last_name: str | None, company_name: str | None) -> str:
+        """Who the opportunity is for, from columns: its partner, else its lead, else nothing
+        (the board and the list read rows, not opportunities)."""
+        if partner_name is not None:
+            return partner_name
+        return Lead.name_of(lead_id, first_name, last_name, company_name) if lead_id is not None else ""
 
     def __str__(self) -> str:
         return self.name

@@ -22,6 +22,7 @@ from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
 from core.web import (
+    Columns,
     Panel,
     StatusBadge,
     assignee_arg,
@@ -143,34 +144,51 @@ def delete_product(product_id: int):
 
 # --- order list ------------------------------------------------------------------------
 
+def order_name(number: str | None, order_id: int) -> str:
+    """A quote's or order's name on pages (the template global ``order_name_of``, which the
+    ``order_name()`` macro calls): its number, or "Draft quote #id" until it has one."""
+    return number or _("Draft quote #%(id)s", id=order_id)
+
+
+bp.add_app_template_global(order_name, "order_name_of")
+
+
+def customer_html(partner_name: str | None, prospect_type: str | None, prospect: dict | None = None) -> Markup:
+    """Who a quote or order is for (the template global ``order_customer``, which the
+    ``customer()`` macro of sales/_macros.html calls): its partner; else the prospect the
+    module that owns it describes (``prospect``: ``services.describe_reference``'s dict),
+    or the prospect's kind."""
+    if partner_name:
+        return escape(partner_name)
+    if prospect is not None:
+        return Markup(f'{escape(prospect["title"])} <span class="badge text-bg-light border">'  # noqa: S704  # nosec B704
+                      f'{escape(_("lead"))}</span>')
+    if prospect_type:
+        return Markup(f'<span class="text-muted">'  # noqa: S704  # nosec B704 - escaped
+                      f'{escape(_("A %(type)s (not a partner yet)", type=prospect_type))}</span>')
+    return Markup('<span class="text-muted">—</span>')
+
+
+bp.add_app_template_global(customer_html, "order_customer")
+
 _CUSTOMER, _SELLER = sa.orm.aliased(Partner), sa.orm.aliased(User)
-#: The order list's columns and their joins (``core.web.paginate(shape=...)``), made once.
-_LIST_COLUMNS = (SaleOrder.id, SaleOrder.number, SaleOrder.status, SaleOrder.prospect_type,
-                 SaleOrder.currency, SaleOrder.valid_until, SaleOrder.created_at, SaleOrder.amount_total,
-                 _CUSTOMER.name.label("partner_name"), _SELLER.name.label("salesperson_name"))
-_LIST_FROM = sa.orm.outerjoin(SaleOrder, _CUSTOMER, _CUSTOMER.id == SaleOrder.partner_id).outerjoin(
-    _SELLER, _SELLER.id == SaleOrder.assigned_to)
-
-
-def _list_columns(stmt: sa.Select) -> sa.Select:
-    return stmt.with_only_columns(*_LIST_COLUMNS).select_from(_LIST_FROM)
+_LIST_COLUMNS = Columns(  # the order list's (core.web.paginate(shape=...))
+    SaleOrder.id, SaleOrder.number, SaleOrder.status, SaleOrder.prospect_type, SaleOrder.currency,
+    SaleOrder.valid_until, SaleOrder.created_at, SaleOrder.amount_total, _CUSTOMER.name.label("partner_name"),
+    _SELLER.name.label("salesperson_name"),
+    joins=[(_CUSTOMER, _CUSTOMER.id == SaleOrder.partner_id), (_SELLER, _SELLER.id == SaleOrder.assigned_to)])
 
 
 def _rows_html(rows) -> Markup:
     """The order list's rows, built here like the lead list's (crm.views.leads._rows_html);
-    every text escaped. The customer as sales/_macros.html's customer() says it."""
+    every text escaped."""
     from core.i18n import fmt_date, fmt_money
 
     order_url = url_pattern("sales.show_order", "order_id")
     parts = []
     for o in rows:
-        if o.partner_name:
-            who = escape(o.partner_name)
-        elif o.prospect_type:
-            who = f'<span class="text-muted">{escape(_("A %(type)s (not a partner yet)", type=o.prospect_type))}</span>'
-        else:
-            who = '<span class="text-muted">—</span>'
-        name = o.number or _("Draft quote #%(id)s", id=o.id)
+        who = customer_html(o.partner_name, o.prospect_type)
+        name = order_name(o.number, o.id)
         valid = escape(fmt_date(o.valid_until, "short")) if o.valid_until else ""
         parts.append(
             f'<tr><td><a class="fw-semibold text-nowrap" href="{escape(order_url(o.id))}">{escape(name)}</a>'
@@ -205,7 +223,7 @@ def list_orders():
     if isinstance(salesperson_id, int):
         stmt = stmt.where(SaleOrder.assigned_to == salesperson_id)
     page = paginate(stmt.order_by(order, SaleOrder.id.desc()), int_arg("page", 1), 25,
-                    count_limit=search.count_limit(q), shape=_list_columns)
+                    count_limit=search.count_limit(q), shape=_LIST_COLUMNS)
     return render("sales/orders.html", fragment="results", page=page, rows_html=_rows_html(page.items), q=q,
                   status=status,
                   salesperson=salesperson, sort=sort, users=active_users() if current_user.is_manager else [],

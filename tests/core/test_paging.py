@@ -42,10 +42,11 @@ SHAPES = {
 
 def _with_salesperson_name(stmt):
     from core.auth.models import User
+    from core.web import Columns
 
     seller = sa.orm.aliased(User)
-    return stmt.with_only_columns(Partner.id, Partner.name, seller.name.label("salesperson_name")).select_from(
-        sa.orm.outerjoin(Partner, seller, seller.id == Partner.salesperson_id))
+    return Columns(Partner.id, Partner.name, seller.name.label("salesperson_name"),
+                   joins=[(seller, seller.id == Partner.salesperson_id)])(stmt)
 
 
 @pytest.mark.parametrize("shape", SHAPES)

@@ -86,6 +86,9 @@ def test_order_list_cells(app, login, manager, sales, make_lead):
     assert "€" in a[6] or "EUR" in a[6]
     b = _cells(html, f"/sales/orders/{to_lead.id}")
     assert b[1] == "A lead (not a partner yet)" and b[3] == manager.name  # the creator by default
+    # The order's own page names the lead the CRM describes (the same rule, with the prospect).
+    page = login(manager).get(f"/sales/orders/{to_lead.id}").get_data(as_text=True)
+    assert f'{lead.display_name} <span class="badge text-bg-light border">lead</span>' in page
 
 
 def test_pipeline_cards(login, manager, sales, make_lead):

@@ -412,9 +412,7 @@ def board_cards(user: User, columns: list[OpportunityStage], limit: int, **filte
         .order_by(Opportunity.expected_close_date.asc().nulls_last(), Opportunity.id))
     for (opp_id, name, stage_id, amount, currency, probability, close, assignee, partner,
          lead_id, first, last, company) in rows:
-        # Opportunity.customer_name's rule: the partner, else the lead.
-        customer = partner if partner is not None else (
-            Lead.name_of(lead_id, first, last, company) if lead_id is not None else "")
+        customer = Opportunity.customer_of(partner, lead_id, first, last, company)
         by_stage.setdefault(stage_id, []).append(BoardCard(
             opp_id, name, stage_id, amount, currency, probability, close, assignee, customer))
     return by_stage

@@ -9,7 +9,6 @@ from flask_login import current_user, login_required
 
 from core.plugins import call_each, flatten
 from core.web import StatusBadge
-from modules.crm.models import Lead
 
 bp = Blueprint("crm", __name__, url_prefix="/crm", template_folder="../templates",
                static_folder="../static/crm", static_url_path="/static")
@@ -26,8 +25,6 @@ LEAD_STATUS = StatusBadge(_lead_labels, {
     "new": "secondary", "assigned": "info", "in_progress": "primary", "converted": "success",
     "lost": "danger"})
 bp.add_app_template_global(LEAD_STATUS, "lead_status")
-# {{ lead_name(id, first_name, last_name, company_name) }}: a lead's name in a list of rows.
-bp.add_app_template_global(Lead.name_of, "lead_name")
 OPP_STATUS = StatusBadge(lambda: {
     "open": pgettext("opportunity status", "Open"), "won": _("Won"), "lost": _("Lost")}, {
     "open": "primary", "won": "success", "lost": "danger"})

@@ -19,6 +19,7 @@ from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
 from core.web import (
+    Columns,
     assignee_arg,
     int_arg,
     int_or_none,
@@ -63,17 +64,10 @@ def _options():
 
 
 _SOURCE, _ASSIGNEE = sa.orm.aliased(LeadSource), sa.orm.aliased(User)
-#: The lead list's columns (``core.web.paginate(shape=...)``), made once: building them per
-#: request (aliases, labels) cost more than running the query.
-_LIST_COLUMNS = (Lead.id, Lead.first_name, Lead.last_name, Lead.company_name, Lead.recycled, Lead.status,
-                 Lead.email, Lead.created_at, _SOURCE.name.label("source_name"),
-                 _ASSIGNEE.name.label("assignee_name"))
-
-
-def _list_columns(stmt: sa.Select) -> sa.Select:
-    # Joined onto the statement's own FROM, which a search has joined to its index.
-    return stmt.with_only_columns(*_LIST_COLUMNS).outerjoin(_SOURCE, _SOURCE.id == Lead.source_id).outerjoin(
-        _ASSIGNEE, _ASSIGNEE.id == Lead.assigned_to)
+_LIST_COLUMNS = Columns(  # the lead list's (core.web.paginate(shape=...))
+    Lead.id, Lead.first_name, Lead.last_name, Lead.company_name, Lead.recycled, Lead.status, Lead.email,
+    Lead.created_at, _SOURCE.name.label("source_name"), _ASSIGNEE.name.label("assignee_name"),
+    joins=[(_SOURCE, _SOURCE.id == Lead.source_id), (_ASSIGNEE, _ASSIGNEE.id == Lead.assigned_to)])
 
 
 def _rows_html(rows) -> Markup:
@@ -86,8 +80,7 @@ def _rows_html(rows) -> Markup:
     recycled = f' <i class="bi bi-recycle text-muted small" title="{escape(_("Recycled"))}"></i>'
     parts = []
     for lead in rows:
-        first, last = lead.first_name, lead.last_name
-        person = f"{first} {last}" if first and last else first or last
+        person = Lead.person_of(lead.first_name, lead.last_name)
         parts.append(
             f'<tr><td><a class="fw-semibold" href="{escape(lead_url(lead.id))}">'
             f'{escape(person or lead.company_name or f"#{lead.id}")}</a>{recycled if lead.recycled else ""}</td>'
@@ -115,7 +108,7 @@ def list_leads():
 
     stmt = rows()
     page = paginate(stmt, int_arg("page", 1), 25, count_stmt=leads.tally_count(current_user, **values),
-                    count_limit=search.count_limit(values["q"]), shape=_list_columns,
+                    count_limit=search.count_limit(values["q"]), shape=_LIST_COLUMNS,
                     rows_stmt=lambda narrow: stmt if narrow else rows(narrow))
     return render("crm/leads/list.html", fragment="results", page=page, rows_html=_rows_html(page.items),
                   sort=sort_clause(LEAD_SORTS, sort, "-created")[0], filters=filters, view="list",

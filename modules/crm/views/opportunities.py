@@ -19,7 +19,7 @@ from core.errors import Conflict, ValidationError
 from core.extensions import is_htmx
 from core.partners.models import Partner
 from core.validation import validate_form
-from core.web import assignee_arg, int_arg, int_or_none, paginate, render, sort_clause, url_pattern
+from core.web import Columns, assignee_arg, int_arg, int_or_none, paginate, render, sort_clause, url_pattern
 from modules.crm.models import Lead, LostReason, Opportunity, OpportunityStage
 from modules.crm.schemas import OpportunityIn, OpportunityPatch
 from modules.crm.services import lists, opportunities
@@ -119,20 +119,14 @@ def move_opportunity(opp_id: int):
 
 _STAGE, _CUSTOMER, _LEAD, _SELLER = (sa.orm.aliased(OpportunityStage), sa.orm.aliased(Partner),
                                      sa.orm.aliased(Lead), sa.orm.aliased(User))
-#: The opportunity list's columns and their joins (``core.web.paginate(shape=...)``), made once.
-_LIST_COLUMNS = (Opportunity.id, Opportunity.name, Opportunity.status, Opportunity.currency, Opportunity.amount,
-                 Opportunity.probability, Opportunity.expected_close_date, Opportunity.lead_id,
-                 _STAGE.name.label("stage_name"), _CUSTOMER.name.label("partner_name"),
-                 _LEAD.first_name.label("lead_first_name"), _LEAD.last_name.label("lead_last_name"),
-                 _LEAD.company_name.label("lead_company_name"), _SELLER.name.label("assignee_name"))
-_LIST_FROM = (sa.orm.outerjoin(Opportunity, _STAGE, _STAGE.id == Opportunity.stage_id)
-              .outerjoin(_CUSTOMER, _CUSTOMER.id == Opportunity.partner_id)
-              .outerjoin(_LEAD, _LEAD.id == Opportunity.lead_id)
-              .outerjoin(_SELLER, _SELLER.id == Opportunity.assigned_to))
-
-
-def _list_columns(stmt: sa.Select) -> sa.Select:
-    return stmt.with_only_columns(*_LIST_COLUMNS).select_from(_LIST_FROM)
+_LIST_COLUMNS = Columns(  # the opportunity list's (core.web.paginate(shape=...))
+    Opportunity.id, Opportunity.name, Opportunity.status, Opportunity.currency, Opportunity.amount,
+    Opportunity.probability, Opportunity.expected_close_date, Opportunity.lead_id,
+    _STAGE.name.label("stage_name"), _CUSTOMER.name.label("partner_name"),
+    _LEAD.first_name.label("lead_first_name"), _LEAD.last_name.label("lead_last_name"),
+    _LEAD.company_name.label("lead_company_name"), _SELLER.name.label("assignee_name"),
+    joins=[(_STAGE, _STAGE.id == Opportunity.stage_id), (_CUSTOMER, _CUSTOMER.id == Opportunity.partner_id),
+           (_LEAD, _LEAD.id == Opportunity.lead_id), (_SELLER, _SELLER.id == Opportunity.assigned_to)])
 
 
 _STAGE_CHOICES = sa.select(OpportunityStage.id, OpportunityStage.name).order_by(  # the filter's; made once
@@ -147,12 +141,8 @@ def _rows_html(rows) -> Markup:
     opp_url = url_pattern("crm.show_opportunity", "opp_id")
     parts = []
     for o in rows:
-        if o.partner_name is not None:
-            customer = o.partner_name
-        elif o.lead_id:
-            customer = Lead.name_of(o.lead_id, o.lead_first_name, o.lead_last_name, o.lead_company_name)
-        else:
-            customer = ""
+        customer = Opportunity.customer_of(o.partner_name, o.lead_id, o.lead_first_name, o.lead_last_name,
+                                           o.lead_company_name)
         status = f" {OPP_STATUS(o.status)}" if o.status != "open" else ""
         close = escape(fmt_date(o.expected_close_date)) if o.expected_close_date else ""
         parts.append(
@@ -183,7 +173,7 @@ def list_opportunities():
 
     page = paginate(rows(False), int_arg("page", 1), 25, rows_stmt=rows,
                     count_stmt=opportunities.tally_count(current_user, **kwargs),
-                    count_limit=search.count_limit(filters["q"]), shape=_list_columns,
+                    count_limit=search.count_limit(filters["q"]), shape=_LIST_COLUMNS,
                     # A salesperson's (or one salesperson's) opportunities: their ids first (see
                     # paginate); the whole table is walked along its sort index as it is.
                     key_first=access.restricts(Opportunity, current_user) or kwargs["assigned_to"] is not None)
