@@ -259,7 +259,13 @@ def app(comptoir_db_url, comptoir_modules, comptoir_enabled_modules, app_config,
     db.session.remove()
     ctx.pop()
     with app.app_context():
+        # A connection still checked out would go back to the pool disposed below, never to
+        # be closed: psycopg then warns when it is collected, during whichever test runs then.
+        checked_out = getattr(db.engine.pool, "checkedout", lambda: 0)()
         db.engine.dispose()
+    if checked_out:
+        pytest.fail(f"{checked_out} database connection(s) still checked out at the end of the test "
+                    "(a session, connection or streamed response left open)", pytrace=False)
 
 
 def _user(app, email, role, name):
