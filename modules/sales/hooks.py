@@ -23,10 +23,13 @@ def register_access_rules():
     import sqlalchemy as sa
 
     from core.access import AccessRule
-    from modules.sales.models import Product, SaleOrder
+    from modules.sales.models import OrderTally, Product, SaleOrder
 
     def order_condition(user):
         return sa.true() if user.is_manager else SaleOrder.assigned_to == user.id
+
+    def order_tallied(user):
+        return sa.true() if user.is_manager else OrderTally.assigned_to == user.id
 
     def order_sees(user, order):
         return user.is_manager or order.assigned_to == user.id
@@ -42,7 +45,8 @@ def register_access_rules():
         return action == "read" or user.is_manager
 
     return [
-        AccessRule(SaleOrder, condition=order_condition, sees=order_sees, can=order_can),
+        AccessRule(SaleOrder, condition=order_condition, sees=order_sees, can=order_can,
+                   tallied=order_tallied),
         AccessRule(Product, can=product_can),
     ]
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.auth.models import User
 from core.db import FixedDecimal, Money, TimestampMixin, UTCDateTime, db
 from core.partners.models import Partner
+from core.tally import Tally
 
 ORDER_STATUSES = ("draft", "finalized", "confirmed", "completed", "cancelled")
 
@@ -121,3 +122,21 @@ class SaleOrderLine(db.Model):
 
     order: Mapped[SaleOrder] = relationship(back_populates="lines")
     product: Mapped[Product | None] = relationship()
+
+
+# The order list's count, kept by triggers (core.tally; created by sales_0005): orders per
+# salesperson (0: none) and status, so that counting a list stays flat as orders grow.
+ORDER_TALLY = Tally(
+    table="sales_order_tally", source="sales_order",
+    keys={"assigned_to": "coalesce({row}.assigned_to, 0)", "status": "{row}.status"},
+    sums={}, reads=("assigned_to", "status"))
+
+
+class OrderTally(db.Model):
+    """Quotes and orders counted per salesperson and status (``ORDER_TALLY``)."""
+
+    __tablename__ = "sales_order_tally"
+
+    assigned_to: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    n: Mapped[int] = mapped_column(sa.Integer, nullable=False)

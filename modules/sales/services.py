@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from core import timeline
+from core import access, tally, timeline
 from core.access import require, require_model
 from core.auth.models import User
 from core.db import db, utcnow
@@ -23,7 +23,7 @@ from core.partners.models import Partner
 from core.partners.services import promote
 from core.plugins import HookError, call_each, hook
 from core.timeline import N_
-from modules.sales.models import Product, SaleOrder, SaleOrderLine
+from modules.sales.models import ORDER_STATUSES, OrderTally, Product, SaleOrder, SaleOrderLine
 
 log = logging.getLogger("comptoir.sales")
 
@@ -51,8 +51,52 @@ LINE_FIELDS = ("product_id", "description", "quantity", "unit_price", "discount_
 REFERENCE_FIELDS = {("origin", "opportunity"): "opportunity_id", ("prospect", "lead"): "lead_id"}
 
 
+#: The order list's status filter: one status, or one of these groups.
+STATUS_GROUPS = {"quotes": ("draft", "finalized"), "orders": ("confirmed", "completed")}
+
+
 def allowed_actions(status: str) -> list[str]:
     return [name for name, (sources, _target) in TRANSITIONS.items() if status in sources]
+
+
+# --- the order list ---------------------------------------------------------------------
+
+def _statuses(status: str | None) -> tuple[str, ...] | None:
+    if status in ORDER_STATUSES:
+        return (status,)
+    return STATUS_GROUPS.get(status or "")
+
+
+def filtered(stmt: sa.Select, *, pattern: str | None = None, status: str | None = None,
+             assigned_to: int | None = None) -> sa.Select:
+    """The order list's filters on ``stmt`` (already restricted by ``access.visible``): a
+    search ``pattern`` (``core.web.search_pattern``) on the number or the customer's name,
+    a status or a group of them (``STATUS_GROUPS``), a salesperson."""
+    if pattern:
+        stmt = stmt.outerjoin(Partner, Partner.id == SaleOrder.partner_id).where(sa.or_(
+            sa.func.lower(SaleOrder.number).like(pattern, escape="\\"),
+            Partner.name_search.like(pattern, escape="\\")))
+    if statuses := _statuses(status):
+        stmt = stmt.where(SaleOrder.status.in_(statuses) if len(statuses) > 1 else SaleOrder.status == statuses[0])
+    if assigned_to is not None:
+        stmt = stmt.where(SaleOrder.assigned_to == assigned_to)
+    return stmt
+
+
+def tally_count(user: User, *, pattern: str | None = None, status: str | None = None,
+                assigned_to: int | None = None) -> sa.Select | None:
+    """The count of :func:`filtered`'s orders that ``user`` sees, from the running totals
+    (``OrderTally``), or None where only the table can answer (a search). Keep the two in
+    step: ``tests/sales/test_order_tally.py`` compares them for every filter and role."""
+    seen = access.tallied(SaleOrder, user)
+    if pattern or seen is None:
+        return None
+    conditions = [seen]
+    if statuses := _statuses(status):
+        conditions.append(OrderTally.status.in_(statuses))
+    if assigned_to is not None:
+        conditions.append(OrderTally.assigned_to == assigned_to)
+    return tally.count(OrderTally, sa.and_(*conditions))
 
 
 # --- amounts ----------------------------------------------------------------------------

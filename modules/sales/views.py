@@ -207,22 +207,12 @@ def list_orders():
     status = request.args.get("status", "")
     salesperson = request.args.get("salesperson", "")
     sort, order = sort_clause(ORDER_SORTS, request.args.get("sort"), "-created")
-    stmt = access.visible(sa.select(SaleOrder), SaleOrder, current_user)
-    if q:
-        pattern = search_pattern(q)
-        stmt = stmt.outerjoin(Partner, Partner.id == SaleOrder.partner_id).where(sa.or_(
-            sa.func.lower(SaleOrder.number).like(pattern, escape="\\"),
-            Partner.name_search.like(pattern, escape="\\")))
-    if status in ORDER_STATUSES:
-        stmt = stmt.where(SaleOrder.status == status)
-    elif status == "quotes":
-        stmt = stmt.where(SaleOrder.status.in_(("draft", "finalized")))
-    elif status == "orders":
-        stmt = stmt.where(SaleOrder.status.in_(("confirmed", "completed")))
     salesperson_id = assignee_arg(salesperson, current_user)
-    if isinstance(salesperson_id, int):
-        stmt = stmt.where(SaleOrder.assigned_to == salesperson_id)
+    filters = {"pattern": search_pattern(q) if q else None, "status": status,
+               "assigned_to": salesperson_id if isinstance(salesperson_id, int) else None}
+    stmt = services.filtered(access.visible(sa.select(SaleOrder), SaleOrder, current_user), **filters)
     page = paginate(stmt.order_by(order, SaleOrder.id.desc()), int_arg("page", 1), 25,
+                    count_stmt=services.tally_count(current_user, **filters),
                     count_limit=search.count_limit(q), shape=_LIST_COLUMNS)
     return render("sales/orders.html", fragment="results", page=page, rows_html=_rows_html(page.items), q=q,
                   status=status,
