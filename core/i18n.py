@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
@@ -101,12 +102,24 @@ def current_locale_id() -> str:
 def fmt_date(value: date | datetime | None, fmt: str = "medium") -> str:
     if not value:
         return ""
+    return date_formatter(fmt)(value)
+
+
+def date_formatter(fmt: str = "medium") -> Callable[[date | datetime | None], str]:
+    """``fmt_date`` for the many dates of one request (a list's rows): the request's
+    language and time zone are found once (``_formats``: 2-3 µs a call, two dates a row)."""
     _locale, locale_id, zone = _formats()
-    if isinstance(value, datetime):  # the day it is in the user's time zone
-        if value.tzinfo is None:  # stored as UTC (Flask-Babel's rule as well)
-            value = value.replace(tzinfo=UTC)
-        value = value.astimezone(zone).date()
-    return _format_date(value, fmt, locale_id)
+
+    def format_date(value: date | datetime | None) -> str:
+        if not value:
+            return ""
+        if isinstance(value, datetime):  # the day it is in the user's time zone
+            if value.tzinfo is None:  # stored as UTC (Flask-Babel's rule as well)
+                value = value.replace(tzinfo=UTC)
+            value = value.astimezone(zone).date()
+        return _format_date(value, fmt, locale_id)
+
+    return format_date
 
 
 @lru_cache(maxsize=4096)
@@ -120,12 +133,25 @@ def _format_date(value: date, fmt: str, locale: str) -> str:
 def fmt_money(value: Decimal | None, currency: str | None = None) -> str:
     if value is None:
         return ""
+    return money_formatter()(value, currency)
+
+
+def money_formatter() -> Callable[[Decimal | None, str | None], str]:
+    """``fmt_money`` for the many amounts of one request (a list's rows, a kanban's cards):
+    the request's language and the default currency are found once."""
     locale, locale_id, _zone = _formats()
-    currency = currency or current_app.config["DEFAULT_CURRENCY"]
-    money = _money_format(locale_id, currency)
-    if money is None:
-        return babel_numbers.format_currency(value, currency, locale=locale)
-    return money(value)
+    default = current_app.config["DEFAULT_CURRENCY"]
+
+    def format_money(value: Decimal | None, currency: str | None = None) -> str:
+        if value is None:
+            return ""
+        currency = currency or default
+        money = _money_format(locale_id, currency)
+        if money is None:
+            return babel_numbers.format_currency(value, currency, locale=locale)
+        return money(value)
+
+    return format_money
 
 
 @lru_cache(maxsize=512)

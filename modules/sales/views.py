@@ -182,21 +182,22 @@ _LIST_COLUMNS = Columns(  # the order list's (core.web.paginate(shape=...))
 def _rows_html(rows) -> Markup:
     """The order list's rows, built here like the lead list's (crm.views.leads._rows_html);
     every text escaped."""
-    from core.i18n import fmt_date, fmt_money
+    from core.i18n import date_formatter, money_formatter
 
+    fmt_date, fmt_money = date_formatter("short"), money_formatter()
     order_url = url_pattern("sales.show_order", "order_id")
     parts = []
     for o in rows:
         who = customer_html(o.partner_name, o.prospect_type)
         name = order_name(o.number, o.id)
-        valid = escape(fmt_date(o.valid_until, "short")) if o.valid_until else ""
+        valid = escape(fmt_date(o.valid_until)) if o.valid_until else ""
         parts.append(
             f'<tr><td><a class="fw-semibold text-nowrap" href="{escape(order_url(o.id))}">{escape(name)}</a>'
             f'<div class="d-sm-none small">{who}</div></td><td class="d-none d-sm-table-cell">{who}</td>'
             f'<td>{ORDER_STATUS(o.status)}</td>'
             f'<td class="d-none d-lg-table-cell">{escape(o.salesperson_name or "—")}</td>'
             f'<td class="d-none d-md-table-cell text-nowrap">{valid}</td>'
-            f'<td class="d-none d-md-table-cell text-nowrap">{escape(fmt_date(o.created_at, "short"))}</td>'
+            f'<td class="d-none d-md-table-cell text-nowrap">{escape(fmt_date(o.created_at))}</td>'
             f'<td class="text-end text-nowrap">{escape(fmt_money(o.amount_total, o.currency))}</td></tr>')
     return Markup("".join(parts))  # noqa: S704  # nosec B704 - every text escaped above
 

@@ -353,7 +353,7 @@ def test_dates_are_the_users_day(app, sales):
     from flask_login import login_user
 
     from core.db import db
-    from core.i18n import fmt_date
+    from core.i18n import date_formatter, fmt_date
 
     late = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
     with app.app_context(), app.test_request_context("/", headers={"Accept-Language": "en"}):
@@ -366,6 +366,25 @@ def test_dates_are_the_users_day(app, sales):
         login_user(db.session.get(type(sales), sales.id))
         assert fmt_date(late) == "Mar 2, 2026"
         assert fmt_date(late.date()) == "Mar 1, 2026"  # a plain date has no time zone
+        # A list's rows format with one formatter per request: the same texts.
+        short = date_formatter("short")
+        assert [short(v) for v in (late, late.replace(tzinfo=None), late.date(), None)] == [
+            fmt_date(late, "short"), fmt_date(late.replace(tzinfo=None), "short"), "3/1/26", ""]
+
+
+def test_money_formatter_is_fmt_money(app):
+    from decimal import Decimal
+
+    from flask_babel import force_locale
+
+    from core.i18n import fmt_money, money_formatter
+
+    with app.app_context(), app.test_request_context("/"), force_locale("fr"):
+        money = money_formatter()
+        for value, currency in ((Decimal("1234.5"), "EUR"), (Decimal("-3"), "JPY"), (Decimal("7"), None),
+                                (None, "EUR")):
+            assert money(value, currency) == fmt_money(value, currency)
+        assert money(Decimal("7")) == "7,00\u00a0€"  # the default currency
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

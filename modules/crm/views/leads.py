@@ -74,8 +74,9 @@ def _rows_html(rows) -> Markup:
     """The lead list's rows, built here rather than in the template (as Django's admin
     builds its change list's cells, and the pipeline its cards): Jinja spent 15-20 µs a
     row on its calls, escapes and lookups. Every text is escaped."""
-    from core.i18n import fmt_date
+    from core.i18n import date_formatter
 
+    fmt_date = date_formatter()
     lead_url = url_pattern("crm.show_lead", "lead_id")
     recycled = f' <i class="bi bi-recycle text-muted small" title="{escape(_("Recycled"))}"></i>'
     parts = []

@@ -61,8 +61,9 @@ def _board_html(columns, cards: dict[int, list]) -> dict[int, Markup]:
     expected close date and salesperson, and a move form for browsers without scripts."""
     from flask_wtf.csrf import generate_csrf
 
-    from core.i18n import fmt_date, fmt_money
+    from core.i18n import date_formatter, money_formatter
 
+    fmt_date, fmt_money = date_formatter(), money_formatter()
     card_url = url_pattern("crm.show_opportunity", "opp_id")
     move_url = url_pattern("crm.move_opportunity", "opp_id")
     csrf, label_stage, label_move = escape(generate_csrf()), escape(_("Stage")), escape(_("Move"))
@@ -136,8 +137,9 @@ _STAGE_CHOICES = sa.select(OpportunityStage.id, OpportunityStage.name).order_by(
 def _rows_html(rows) -> Markup:
     """The opportunity list's rows, built here like the lead list's (see leads._rows_html);
     every text escaped."""
-    from core.i18n import fmt_date, fmt_money
+    from core.i18n import date_formatter, money_formatter
 
+    fmt_date, fmt_money = date_formatter(), money_formatter()
     opp_url = url_pattern("crm.show_opportunity", "opp_id")
     parts = []
     for o in rows:
