@@ -152,6 +152,10 @@ def _bare_blueprint() -> Blueprint:
                       SaleOrder.amount_total, SaleOrder.created_at).select_from(SaleOrder)
             .outerjoin(Partner, Partner.id == SaleOrder.partner_id)
             .outerjoin(User, User.id == SaleOrder.assigned_to), SaleOrder, current_user)
+        if q := request.args.get("q"):
+            pattern = search_pattern(q)
+            stmt = stmt.where(sa.or_(sa.func.lower(SaleOrder.number).like(pattern, escape="\\"),
+                                     Partner.name_search.like(pattern, escape="\\")))
         per_page, offset = page_args()
         rows = db.session.execute(stmt.order_by(SaleOrder.created_at.desc(), SaleOrder.id.desc())
                                   .limit(per_page).offset(offset)).all()
@@ -189,6 +193,7 @@ def pages(info, quick: bool) -> list[tuple[str, str, str, str]]:
         ("calendar week feed", "list", f"/calendar/events.json?{week}", f"/_bare/events.json?{week}"),
         ("opportunity list", "list", "/crm/opportunities", "/_bare/opportunities"),
         ("order list", "list", "/sales/orders", "/_bare/orders"),
+        ("order list search", "list", "/sales/orders?q=dub", "/_bare/orders?q=dub"),
         ("api lead list", "list", "/api/v1/leads", "/_bare/api/leads"),
     ]
 

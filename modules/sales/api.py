@@ -8,7 +8,6 @@ from sqlalchemy.orm import selectinload
 
 from core import access
 from core.api import ApiBlueprint, ApiError, api_user, page_of
-from core.partners.models import Partner
 from core.web import search_pattern
 from modules.sales import services
 from modules.sales.models import Product, SaleOrder
@@ -84,10 +83,7 @@ ORDER_SORT = {"number": SaleOrder.number, "created_at": SaleOrder.created_at,
 def order_query(user, query: OrderQuery) -> sa.Select:
     stmt = access.visible(sa.select(SaleOrder), SaleOrder, user)
     if query.q and query.q.replace("\x00", ""):
-        pattern = search_pattern(query.q.replace("\x00", ""))
-        stmt = stmt.outerjoin(Partner, Partner.id == SaleOrder.partner_id).where(sa.or_(
-            sa.func.lower(SaleOrder.number).like(pattern, escape="\\"),
-            Partner.name_search.like(pattern, escape="\\")))
+        stmt = stmt.where(services.matching(query.q.replace("\x00", "")))
     if query.status:
         stmt = stmt.where(SaleOrder.status == query.status)
     if query.partner_id:

@@ -13,14 +13,14 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
 
-from core import access, tally, timeline
+from core import access, search, tally, timeline
 from core.access import require, require_model
 from core.auth.models import User
 from core.db import db, utcnow
 from core.errors import Conflict, ValidationError, check_version
 from core.models import next_in_sequence
 from core.partners.models import Partner
-from core.partners.services import promote
+from core.partners.services import name_contains, promote
 from core.plugins import HookError, call_each, hook
 from core.timeline import N_
 from modules.sales.models import ORDER_STATUSES, OrderTally, Product, SaleOrder, SaleOrderLine
@@ -67,15 +67,22 @@ def _statuses(status: str | None) -> tuple[str, ...] | None:
     return STATUS_GROUPS.get(status or "")
 
 
-def filtered(stmt: sa.Select, *, pattern: str | None = None, status: str | None = None,
-             assigned_to: int | None = None) -> sa.Select:
+def matching(q: str, *, narrow: bool | None = True) -> sa.ColumnElement:
+    """Orders whose number or customer's name contains ``q``, each through its substring
+    index (migrations sales_0006 and core_0005); ``narrow``: see ``core.search.contains``.
+    The customers are the partners whose name matches, found once."""
+    customers = sa.select(Partner.id).where(name_contains(q))
+    return sa.or_(search.contains("sales_order", SaleOrder.id, [sa.func.lower(SaleOrder.number)], q, narrow=narrow),
+                  SaleOrder.partner_id.in_(customers))
+
+
+def filtered(stmt: sa.Select, *, q: str | None = None, status: str | None = None,
+             assigned_to: int | None = None, narrow: bool | None = True) -> sa.Select:
     """The order list's filters on ``stmt`` (already restricted by ``access.visible``): a
-    search ``pattern`` (``core.web.search_pattern``) on the number or the customer's name,
-    a status or a group of them (``STATUS_GROUPS``), a salesperson."""
-    if pattern:
-        stmt = stmt.outerjoin(Partner, Partner.id == SaleOrder.partner_id).where(sa.or_(
-            sa.func.lower(SaleOrder.number).like(pattern, escape="\\"),
-            Partner.name_search.like(pattern, escape="\\")))
+    search (:func:`matching`), a status or a group of them (``STATUS_GROUPS``), a
+    salesperson."""
+    if q:
+        stmt = stmt.where(matching(q, narrow=narrow))
     if statuses := _statuses(status):
         stmt = stmt.where(SaleOrder.status.in_(statuses) if len(statuses) > 1 else SaleOrder.status == statuses[0])
     if assigned_to is not None:
@@ -83,13 +90,13 @@ def filtered(stmt: sa.Select, *, pattern: str | None = None, status: str | None 
     return stmt
 
 
-def tally_count(user: User, *, pattern: str | None = None, status: str | None = None,
+def tally_count(user: User, *, q: str | None = None, status: str | None = None,
                 assigned_to: int | None = None) -> sa.Select | None:
     """The count of :func:`filtered`'s orders that ``user`` sees, from the running totals
     (``OrderTally``), or None where only the table can answer (a search). Keep the two in
     step: ``tests/sales/test_order_tally.py`` compares them for every filter and role."""
     seen = access.tallied(SaleOrder, user)
-    if pattern or seen is None:
+    if q or seen is None:
         return None
     conditions = [seen]
     if statuses := _statuses(status):

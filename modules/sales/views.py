@@ -209,10 +209,16 @@ def list_orders():
     salesperson = request.args.get("salesperson", "")
     sort, order = sort_clause(ORDER_SORTS, request.args.get("sort"), "-created")
     salesperson_id = assignee_arg(salesperson, current_user)
-    filters = {"pattern": search_pattern(q) if q else None, "status": status,
+    filters = {"q": q, "status": status,
                "assigned_to": salesperson_id if isinstance(salesperson_id, int) else None}
-    stmt = services.filtered(access.visible(sa.select(SaleOrder), SaleOrder, current_user), **filters)
-    page = paginate(stmt.order_by(order, SaleOrder.id.desc()), int_arg("page", 1), 25,
+    visible = access.visible(sa.select(SaleOrder), SaleOrder, current_user)
+
+    def rows(narrow: bool | None = True):
+        # Few matches (narrow): read through the indexes, then sorted; many: the list's
+        # order walked, each row's text checked (see core.web.paginate).
+        return services.filtered(visible, narrow=narrow, **filters).order_by(order, SaleOrder.id.desc())
+
+    page = paginate(rows(), int_arg("page", 1), 25, rows_stmt=rows if q else None,
                     count_stmt=services.tally_count(current_user, **filters),
                     count_limit=search.count_limit(q), shape=_LIST_COLUMNS)
     return render("sales/orders.html", fragment="results", page=page, rows_html=_rows_html(page.items), q=q,

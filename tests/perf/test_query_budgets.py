@@ -39,6 +39,7 @@ PAGES = {
     "calendar feed": "/calendar/events.json?{window}",
     "calendar feed (team)": "/calendar/events.json?{window}&who=team",  # ~600 events at 10x
     "order list": "/sales/orders",
+    "order list search": "/sales/orders?q=dub",
     "api lead list": "/api/v1/leads",
     "api opportunity list": "/api/v1/opportunities",
     "api order list": "/api/v1/orders",
