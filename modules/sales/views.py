@@ -190,11 +190,12 @@ def _rows_html(rows) -> Markup:
     for o in rows:
         who = customer_html(o.partner_name, o.prospect_type)
         name = order_name(o.number, o.id)
+        badge = ORDER_STATUS(o.status)
         valid = escape(fmt_date(o.valid_until)) if o.valid_until else ""
         parts.append(
             f'<tr><td><a class="fw-semibold text-nowrap" href="{escape(order_url(o.id))}">{escape(name)}</a>'
-            f'<div class="d-sm-none small">{who}</div></td><td class="d-none d-sm-table-cell">{who}</td>'
-            f'<td>{ORDER_STATUS(o.status)}</td>'
+            f'<div class="d-sm-none small">{who} {badge}</div></td><td class="d-none d-sm-table-cell">{who}</td>'
+            f'<td class="d-none d-sm-table-cell">{badge}</td>'
             f'<td class="d-none d-lg-table-cell">{escape(o.salesperson_name or "—")}</td>'
             f'<td class="d-none d-md-table-cell text-nowrap">{valid}</td>'
             f'<td class="d-none d-md-table-cell text-nowrap">{escape(fmt_date(o.created_at))}</td>'

@@ -48,3 +48,26 @@ def test_quote_to_order_makes_a_customer(page, sales, make_partner, product):
     page.click("#order-customer a")
     page.wait_for_url(f"**/partners/{partner_id}")
     assert "Customer" in page.inner_text("#partner-type")
+
+
+def test_order_and_opportunity_lists_fit_a_phone(page, manager, make_order, make_partner):
+    """At 390 px the lists' tables fit their card: the amount column stays in view (the
+    customer, and an order's status, go under the name there)."""
+    from modules.crm.services import opportunities
+
+    partner = make_partner("Société Générale des Très Longs Noms SARL")
+    for _ in range(3):
+        make_order(manager, partner=partner)
+    make_order(manager, partner=partner, status="finalized")
+    opportunities.create_opportunity({"name": "Renouvellement du parc informatique", "amount": "125000",
+                                      "partner_id": partner.id}, by=manager)
+    email = manager.email
+    db.session.remove()
+    page.set_viewport_size({"width": 390, "height": 844})
+    browser_login(page, email)
+    for url, table in (("/sales/orders", "#orders-table"), ("/crm/opportunities", "table")):
+        page.goto(url)
+        widths = page.locator(table).first.evaluate(
+            "t => [t.scrollWidth, t.parentElement.clientWidth, t.querySelector('tbody td.text-end')"
+            ".getBoundingClientRect().right]")
+        assert widths[0] <= widths[1] and widths[2] <= 390, (url, widths)

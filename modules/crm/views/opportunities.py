@@ -147,9 +147,12 @@ def _rows_html(rows) -> Markup:
                                            o.lead_company_name)
         status = f" {OPP_STATUS(o.status)}" if o.status != "open" else ""
         close = escape(fmt_date(o.expected_close_date)) if o.expected_close_date else ""
+        # On a phone the customer goes under the name, so the amount stays in view.
+        phone_customer = f'<div class="d-sm-none small">{escape(customer)}</div>' if customer else ""
         parts.append(
-            f'<tr><td><a class="fw-semibold" href="{escape(opp_url(o.id))}">{escape(o.name)}</a>{status}</td>'
-            f'<td>{escape(customer)}</td><td>{escape(o.stage_name or "")}</td>'
+            f'<tr><td><a class="fw-semibold" href="{escape(opp_url(o.id))}">{escape(o.name)}</a>{status}'
+            f'{phone_customer}</td>'
+            f'<td class="d-none d-sm-table-cell">{escape(customer)}</td><td>{escape(o.stage_name or "")}</td>'
             f'<td class="text-end">{escape(fmt_money(o.amount, o.currency))}</td>'
             f'<td class="text-end d-none d-md-table-cell">{int(o.probability)} %</td>'
             f'<td class="d-none d-md-table-cell">{close}</td>'
