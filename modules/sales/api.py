@@ -80,29 +80,28 @@ ORDER_SORT = {"number": SaleOrder.number, "created_at": SaleOrder.created_at,
               "amount_total": SaleOrder.amount_total, "id": SaleOrder.id}
 
 
-def order_query(user, query: OrderQuery) -> sa.Select:
-    stmt = access.visible(sa.select(SaleOrder), SaleOrder, user)
-    if query.q and query.q.replace("\x00", ""):
-        stmt = stmt.where(services.matching(query.q.replace("\x00", "")))
-    if query.status:
-        stmt = stmt.where(SaleOrder.status == query.status)
-    if query.partner_id:
-        stmt = stmt.where(SaleOrder.partner_id == query.partner_id)
-    if query.assigned_to:
-        stmt = stmt.where(SaleOrder.assigned_to == (user.id if query.assigned_to == "me" else query.assigned_to))
-    if query.opportunity_id:
-        stmt = stmt.where(SaleOrder.origin_type == "opportunity", SaleOrder.origin_id == query.opportunity_id)
-    if query.lead_id:
-        stmt = stmt.where(SaleOrder.prospect_type == "lead", SaleOrder.prospect_id == query.lead_id)
-    column = ORDER_SORT[query.sort.lstrip("-")]
-    return stmt.order_by(column.desc() if query.sort.startswith("-") else column, SaleOrder.id.desc())
+def _order_filters(user, query: OrderQuery) -> dict:
+    """The query's filters as ``services.filtered`` takes them (the page's, and a few more)."""
+    assigned_to = user.id if query.assigned_to == "me" else query.assigned_to
+    return {"q": (query.q or "").replace("\x00", "") or None, "status": query.status, "assigned_to": assigned_to,
+            "partner_id": query.partner_id, "opportunity_id": query.opportunity_id, "lead_id": query.lead_id}
 
 
 @api.operation("/orders", summary="List quotes and orders", query=OrderQuery, response=OrderOut,
                list_response=True)
 def list_orders(query: OrderQuery):
-    stmt = order_query(api_user(), query).options(selectinload(SaleOrder.lines))
-    return page_of(stmt, query)
+    user = api_user()
+    filters = _order_filters(user, query)
+    visible = access.visible(sa.select(SaleOrder), SaleOrder, user)
+    column = ORDER_SORT[query.sort.lstrip("-")]
+    order = column.desc() if query.sort.startswith("-") else column
+
+    def rows(narrow: bool | None = True):  # as the page's list (modules.sales.views.list_orders)
+        return (services.filtered(visible, narrow=narrow, **filters).order_by(order, SaleOrder.id.desc())
+                .options(selectinload(SaleOrder.lines)))
+
+    return page_of(rows(), query, rows_stmt=rows if filters["q"] else None,
+                   count_stmt=services.tally_count(user, **filters))
 
 
 def prefilled(origin_type: str, origin_id: int, user) -> dict | None:

@@ -77,26 +77,34 @@ def matching(q: str, *, narrow: bool | None = True) -> sa.ColumnElement:
 
 
 def filtered(stmt: sa.Select, *, q: str | None = None, status: str | None = None,
-             assigned_to: int | None = None, narrow: bool | None = True) -> sa.Select:
-    """The order list's filters on ``stmt`` (already restricted by ``access.visible``): a
-    search (:func:`matching`), a status or a group of them (``STATUS_GROUPS``), a
-    salesperson."""
+             assigned_to: int | None = None, partner_id: int | None = None, opportunity_id: int | None = None,
+             lead_id: int | None = None, narrow: bool | None = True) -> sa.Select:
+    """The order list's filters on ``stmt`` (already restricted by ``access.visible``), for
+    the page and the API: a search (:func:`matching`), a status or a group of them
+    (``STATUS_GROUPS``), a salesperson, a customer, the opportunity or lead it came from."""
     if q:
         stmt = stmt.where(matching(q, narrow=narrow))
     if statuses := _statuses(status):
-        stmt = stmt.where(SaleOrder.status.in_(statuses) if len(statuses) > 1 else SaleOrder.status == statuses[0])
+        stmt = stmt.where(SaleOrder.status.in_(statuses))
     if assigned_to is not None:
         stmt = stmt.where(SaleOrder.assigned_to == assigned_to)
+    if partner_id is not None:
+        stmt = stmt.where(SaleOrder.partner_id == partner_id)
+    if opportunity_id is not None:
+        stmt = stmt.where(SaleOrder.origin_type == "opportunity", SaleOrder.origin_id == opportunity_id)
+    if lead_id is not None:
+        stmt = stmt.where(SaleOrder.prospect_type == "lead", SaleOrder.prospect_id == lead_id)
     return stmt
 
 
-def tally_count(user: User, *, q: str | None = None, status: str | None = None,
-                assigned_to: int | None = None) -> sa.Select | None:
+def tally_count(user: User, *, status: str | None = None, assigned_to: int | None = None,
+                **others) -> sa.Select | None:
     """The count of :func:`filtered`'s orders that ``user`` sees, from the running totals
-    (``OrderTally``), or None where only the table can answer (a search). Keep the two in
-    step: ``tests/sales/test_order_tally.py`` compares them for every filter and role."""
+    (``OrderTally``), or None where only the table can answer: a filter the totals do not
+    hold (a search, a customer, an origin). Keep the two in step:
+    ``tests/sales/test_order_tally.py`` compares them for every filter and role."""
     seen = access.tallied(SaleOrder, user)
-    if q or seen is None:
+    if seen is None or any(value not in (None, "") for value in others.values()):
         return None
     conditions = [seen]
     if statuses := _statuses(status):

@@ -92,11 +92,11 @@ def _listed_count(client, url: str) -> int:
     return int(found.group(1).replace(",", "")) if found else 0
 
 
-def test_order_list_counts_from_the_tally_equal_the_live_counts(app, manager, sales, sales2, login, make_order,
-                                                                monkeypatch):
+def test_order_list_counts_from_the_tally_equal_the_live_counts(app, manager, sales, sales2, login, api,
+                                                                make_order, monkeypatch):
     """Every status filter (each status, the quotes, the orders, an unknown one), every
-    salesperson filter, both roles: the page's count from the running totals, then from
-    the table (as if no rule could say its condition on the totals)."""
+    salesperson filter, both roles, on the page and in the API: the count from the running
+    totals, then from the table (as if no rule could say its condition on the totals)."""
     import random
 
     rng = random.Random(2026)  # noqa: S311 - test data
@@ -108,9 +108,16 @@ def test_order_list_counts_from_the_tally_equal_the_live_counts(app, manager, sa
     cases = list(product((manager, sales), ("", *ORDER_STATUSES, "quotes", "orders", "bogus"),
                          ("", "me", "none", str(sales.id), str(sales2.id))))
 
+    api_clients = {user.id: api(user) for user in (manager, sales)}
+
     def counts():
-        return [_listed_count(clients[user.id], f"/sales/orders?status={status}&salesperson={who}")
-                for user, status, who in cases]
+        found = []
+        for user, status, who in cases:
+            found.append(_listed_count(clients[user.id], f"/sales/orders?status={status}&salesperson={who}"))
+            if status in ORDER_STATUSES + ("",) and who != "none":  # the API's own filters
+                query = "&".join(f"{k}={v}" for k, v in (("status", status), ("assigned_to", who)) if v)
+                found.append(api_clients[user.id].get(f"/orders?{query}").json["total"])
+        return found
 
     assert services.tally_count(manager, q="dub") is None  # a search counts the table
     assert services.tally_count(manager) is not None
@@ -122,10 +129,10 @@ def test_order_list_counts_from_the_tally_equal_the_live_counts(app, manager, sa
     assert counts() == tallied
 
 
-def test_the_list_reads_its_count_from_the_tally(app, manager, sales, login, make_order):
-    """The count is the totals' (corrupted here on purpose), not the table's; a search
-    counts the table."""
-    make_order(sales)
+def test_the_list_reads_its_count_from_the_tally(app, manager, sales, login, api, make_order):
+    """The count is the totals' (corrupted here on purpose), not the table's; a search, or
+    in the API a customer, counts the table."""
+    partner = make_order(sales).partner_id
     make_order(sales, status="confirmed")
     db.session.execute(sa.update(OrderTally).values(n=OrderTally.n + 100))
     db.session.commit()
@@ -134,6 +141,8 @@ def test_the_list_reads_its_count_from_the_tally(app, manager, sales, login, mak
     assert _listed_count(client, "/sales/orders?status=confirmed") == 101
     assert _listed_count(client, "/sales/orders?q=prospect") == 2
     assert _listed_count(login(sales), "/sales/orders?status=quotes") == 101
+    assert api(manager).get("/orders").json["total"] == 202
+    assert api(manager).get(f"/orders?partner_id={partner}").json["total"] == 1
 
 
 def test_recount_covers_the_order_tally(app, manager, sales, make_order):
