@@ -100,3 +100,21 @@ def test_pipeline_drag(page, manager, sales):
     assert "€3,000.00" in negotiation.locator("[data-amount]").inner_text()
     assert "€2,250.00" in negotiation.locator("[data-weighted]").inner_text()
     assert page.locator(f"#opp-{opp_id} [data-probability]").inner_text() == "75 %"
+
+
+def test_dashboard_counts_have_whole_number_ticks(page, manager, sales):
+    """One won deal and a few calls: the count charts' axes step 0, 1 (not 0.2, 0.4...)."""
+    opp = opportunities.create_opportunity({"name": "Won once", "stage_id": stage("Proposition").id,
+                                            "amount": Decimal("900.00"), "assigned_to": sales.id}, by=manager)
+    opportunities.mark_won(opp, by=manager)
+    email = manager.email
+    db.session.commit()
+    browser_login(page, email)
+    page.goto("/crm/")
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.querySelector('#won-lost canvas'))")
+    ticks = page.evaluate("""() => [...document.querySelectorAll('section canvas')].map(c => Chart.getChart(c))
+        .filter(chart => chart.config.type === 'bar')
+        .map(chart => [chart.canvas.closest('section').id, chart.scales.y.ticks.map(t => t.value)])""")
+    ticks = dict(ticks)
+    assert ticks["won-lost"] == [0, 1]
+    assert all(value == int(value) for values in ticks.values() for value in values), ticks

@@ -1,6 +1,9 @@
 """Opportunity and lead pages: forms (validation, stale versions), won/lose, panels."""
 
+import json
+import re
 from decimal import Decimal
+from html import unescape
 
 import pytest
 import sqlalchemy as sa
@@ -105,8 +108,38 @@ def test_lead_patch_api(api, manager, make_lead):
 
 def test_home_panel(login, sales, make_lead):
     make_lead("new")
+    opportunities.create_opportunity({"name": "Panel deal", "stage_id": stage("Proposition").id,
+                                      "amount": Decimal("26000"), "assigned_to": sales.id}, by=sales)
     html = login(sales).get("/").get_data(as_text=True)
     assert 'id="panel-crm-home"' in html and "Open pipeline" in html
+    # The pipeline's amounts are weighted (26,000 at 50 %), and say so.
+    pipeline = html[html.index("Open pipeline"):]
+    assert re.search(r"<th[^>]*>Weighted</th>", pipeline)
+    assert re.search(r"<td>Proposition</td><td[^>]*>1</td><td[^>]*>€13,000.00</td>", pipeline)
+
+
+@pytest.mark.parametrize(("language", "months"), [("en", ["Nov 2026", "Dec 2026", "Oct 2027"]),
+                                                  ("fr", ["nov. 2026", "déc. 2026", "oct. 2027"])])
+def test_dashboard_names_months_in_the_users_language(login, manager, monkeypatch, language, months):
+    """The forecast and won/lost months, in the charts and the tables, as the user's
+    language writes them (the API keeps its "2026-11" keys)."""
+    import datetime as dt
+
+    import modules.crm.services.opportunities as opps
+
+    class Today(dt.date):
+        @classmethod
+        def today(cls):
+            return cls(2026, 11, 27)
+
+    monkeypatch.setattr(opps, "date", Today)
+    html = login(manager).get("/crm/", headers={"Accept-Language": language}).get_data(as_text=True)
+    forecast = html[html.index('id="forecast"'):html.index('id="pipeline-by-stage"')]
+    chart = json.loads(unescape(re.search(r'data-chart="([^"]*)"', forecast).group(1)))
+    assert chart["labels"][0] == months[0] and chart["labels"][-1] == months[-1]
+    for month in months:
+        assert f"<td>{month}</td>" in forecast, month
+    assert "2026-11" not in forecast
 
 
 def test_openapi_lists_crm_operations(client):

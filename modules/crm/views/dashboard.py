@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 
+from babel.dates import format_skeleton
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.auth.services import active_users
+from core.i18n import current_locale_id
 from core.web import assignee_arg, int_or_none, render
 from modules.crm.services import dashboard
 from modules.crm.services.leads import STATUS_LABELS
@@ -23,6 +26,14 @@ def _chart(kind: str, labels: list, datasets: list[tuple[str, list]]) -> str:
                                     for label, data in datasets]})
 
 
+def _month_labels(*series: list[dict]) -> dict[str, str]:
+    """Each ``"2026-11"`` month key as the user's language writes a month: "Nov 2026",
+    "nov. 2026" (the API keeps the keys)."""
+    locale = current_locale_id()
+    keys = {r["month"] for rows in series for r in rows}
+    return {k: format_skeleton("yMMM", date(int(k[:4]), int(k[5:7]), 1), locale=locale) for k in keys}
+
+
 @bp.get("/")
 def dashboard_page():
     assignee = request.args.get("assignee", "")
@@ -31,8 +42,9 @@ def dashboard_page():
     months = int_or_none(request.args.get("months")) or 12
     months = months if months in PERIODS else 12
     data = dashboard.figures(current_user, assigned_to=assigned_to, months=months)
+    month = _month_labels(data["forecast"], data["won_lost"])
     charts = {
-        "forecast": _chart("bar", [r["month"] for r in data["forecast"]], [
+        "forecast": _chart("bar", [month[r["month"]] for r in data["forecast"]], [
             (_("Expected"), [r["amount"] for r in data["forecast"]]),
             (_("Weighted"), [r["weighted_amount"] for r in data["forecast"]])]),
         "pipeline": _chart("bar", [r["stage"].name for r in data["pipeline"]], [
@@ -42,12 +54,12 @@ def dashboard_page():
                          [(_("Leads"), [n for _s, n in data["leads_by_status"]])]),
         "source": _chart("doughnut", [s for s, _n in data["leads_by_source"]],
                          [(_("Leads"), [n for _s, n in data["leads_by_source"]])]),
-        "won_lost": _chart("bar", [r["month"] for r in data["won_lost"]], [
+        "won_lost": _chart("bar", [month[r["month"]] for r in data["won_lost"]], [
             (_("Won"), [r["won"] for r in data["won_lost"]]),
             (_("Lost"), [r["lost"] for r in data["won_lost"]])]),
         "activity": _chart("bar", [r["name"] for r in data["activity"]], [
             (_("Calls"), [r["call"] for r in data["activity"]]),
             (_("Meetings"), [r["meeting"] for r in data["activity"]])]),
     }
-    return render("crm/dashboard.html", data=data, charts=charts, users=active_users(),
+    return render("crm/dashboard.html", data=data, charts=charts, month=month, users=active_users(),
                   assignee=assignee, months=months, periods=PERIODS, statuses=STATUS_LABELS)

@@ -19,7 +19,9 @@
           })
         },
         options: { responsive: true, maintainAspectRatio: false, animation: false,
-                   plugins: { legend: { position: "bottom" } } }
+                   plugins: { legend: { position: "bottom" } },
+                   // Counts and amounts: whole-number ticks (not 0.2, 0.4... for one won deal).
+                   scales: round ? {} : { y: { beginAtZero: true, ticks: { precision: 0 } } } }
       });
     });
   }
