@@ -53,11 +53,11 @@ def register_menu_entries():
         MenuEntry(_l("Partners"), "partners.list_partners", icon="building", order=50),
         MenuEntry(_l("Contacts"), "partners.list_contacts", icon="person-lines-fill", order=51),
         MenuEntry(_l("Users"), "auth.list_users", icon="people", order=900,
-                  allowed=lambda user: user.is_admin),
+                  allowed=lambda user: user.is_admin, admin=True),
         MenuEntry(_l("Modules"), "web.modules", icon="puzzle", order=910,
-                  allowed=lambda user: user.is_admin),
+                  allowed=lambda user: user.is_admin, admin=True),
         MenuEntry(_l("Settings"), "settings.edit", icon="sliders", order=920,
-                  allowed=lambda user: user.is_admin),
+                  allowed=lambda user: user.is_admin, admin=True),
     ]
 
 

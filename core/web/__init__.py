@@ -28,6 +28,9 @@ class MenuEntry:
     #: who sees the entry: None for everyone signed in, else a predicate on the user.
     allowed: Callable[[Any], bool] | None = None
     url_kwargs: dict = field(default_factory=dict)
+    #: a settings or administration page: listed under the bar's Administration menu,
+    #: not in the bar itself (which holds the pages of daily work).
+    admin: bool = False
 
 
 @dataclass

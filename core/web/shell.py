@@ -68,7 +68,8 @@ def menu_for(user) -> list[dict]:
         active = endpoint == entry.endpoint or bool(
             blueprint and entry.endpoint.split(".")[0] == blueprint
             and path.startswith(url.rstrip("/") or "/"))
-        entries.append({"label": label, "url": url, "icon": entry.icon, "order": entry.order, "active": active})
+        entries.append({"label": label, "url": url, "icon": entry.icon, "order": entry.order, "active": active,
+                        "admin": entry.admin})
     return entries
 
 
@@ -119,7 +120,7 @@ class Shell:
 
         user, menu = self.user, self.menu
         key = (current_locale_id(), request.script_root, user.id, user.name, user.email, user.role,
-               *((e["label"], e["url"], e["icon"], e["active"]) for e in menu))
+               *((e["label"], e["url"], e["icon"], e["active"], e["admin"]) for e in menu))
         registry = current_app.extensions["comptoir"]
         cache = registry.cache.setdefault("nav", {})
         html = cache.get(key)

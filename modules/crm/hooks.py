@@ -33,7 +33,7 @@ def register_menu_entries():
         MenuEntry(_l("Leads"), "crm.list_leads", icon="person-plus", order=20),
         MenuEntry(_l("Pipeline"), "crm.pipeline", icon="kanban", order=30),
         MenuEntry(_l("CRM settings"), "crm.settings", icon="sliders", order=800,
-                  allowed=lambda user: user.is_manager),
+                  allowed=lambda user: user.is_manager, admin=True),
     ]
 
 

@@ -223,6 +223,31 @@ def test_the_kept_navigation_bar_follows_user_page_and_language(app, sales, sale
     assert f'name="csrf_token" value="{token}"' in bar and "\x00" not in html
 
 
+def test_administration_pages_are_in_their_own_menu(admin, manager, sales, login):
+    """The bar holds the pages of daily work; settings and administration pages
+    (MenuEntry(admin=True)) are under its Administration menu, for those allowed them."""
+    def bar(user, url="/partners"):
+        html = login(user).get(url).get_data(as_text=True)
+        nav = html[html.index("<nav class=\"navbar"):html.index("</nav>")]
+        if 'id="admin-menu"' not in nav:
+            return nav, None
+        return nav[:nav.index('id="admin-menu"')], nav[nav.index('id="admin-menu"'):]
+
+    main, admin_menu = bar(admin)
+    assert ">Partners</a>" in main and ">Leads</a>" in main
+    for label in ("Users", "Modules", "Settings", "CRM settings"):
+        assert f">{label}</a>" not in main and f">{label}</a>" in admin_menu, label
+    assert "Partners" not in admin_menu and 'class="nav-link dropdown-toggle active"' not in admin_menu
+    main, admin_menu = bar(manager)
+    assert ">CRM settings</a>" in admin_menu and ">Modules</a>" not in admin_menu
+    assert bar(sales)[1] is None  # nothing to administer: no menu
+    # On an administration page, the menu and its entry are the active ones.
+    main, admin_menu = bar(admin, "/admin/modules")
+    assert 'class="nav-link dropdown-toggle active"' in admin_menu
+    assert re.search(r'class="dropdown-item active" href="/admin/modules"\s+aria-current="page"', admin_menu)
+    assert "active" not in main.replace("navbar", "")
+
+
 def test_select_options():
     from core.web import select_options
 

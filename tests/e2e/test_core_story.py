@@ -97,3 +97,27 @@ def test_no_page_scrolls_sideways_on_a_phone(page, admin, manager):
         if width > 390:
             wide[url] = width
     assert not wide, f"pages wider than the phone: {wide}"
+
+
+@pytest.mark.parametrize("locale", ["en", "fr"])
+def test_the_navigation_bar_fits_a_laptop_and_folds_administration(page, admin, locale):
+    """An administrator's bar (every module's pages and the administration menu) stays one
+    row, without sideways scrolling, in English and in French, from 1200 px (below, it
+    folds behind the toggler); administration pages are one click away under its menu."""
+    from core.auth.services import update_user
+    from core.db import db
+
+    update_user(admin, locale=locale)
+    email = admin.email
+    db.session.commit()
+    browser_login(page, email)
+    page.goto("/crm/leads")
+    for width in (1200, 1280, 1440):
+        page.set_viewport_size({"width": width, "height": 800})
+        height = page.evaluate("document.querySelector('nav.navbar').getBoundingClientRect().height")
+        scrolled = page.evaluate("document.documentElement.scrollWidth")
+        assert height < 70 and scrolled <= width, (width, height, scrolled)
+    page.click("#admin-menu button")
+    page.locator("#admin-menu a[href='/admin/modules']").click()
+    page.wait_for_url(re.compile(r"/admin/modules$"))
+    expect(page.locator("#admin-menu button")).to_have_class(re.compile(r"\bactive\b"))

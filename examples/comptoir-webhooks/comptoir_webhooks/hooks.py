@@ -17,7 +17,7 @@ def register_menu_entries():
     from core.web import MenuEntry
 
     return [MenuEntry("Webhooks", "webhooks.index", icon="broadcast", order=930,
-                      allowed=lambda user: user.is_admin)]
+                      allowed=lambda user: user.is_admin, admin=True)]
 
 
 @hookimpl
