@@ -114,6 +114,47 @@ def test_web_to_lead_creates_website_lead(client, app, sales):
     assert "frame-ancestors *" in response.headers["Content-Security-Policy"]
 
 
+def test_managers_choose_who_gets_the_web_to_lead_leads(client, login, manager, sales, sales2):
+    """The CRM settings page sets the form's assignee (the setting keeps the user's email);
+    the form's next lead goes to them; nobody leaves it unassigned. A salesperson may not
+    set it; an unknown or inactive user is refused with the field named, nothing changed."""
+    import re
+
+    from core.auth.services import update_user
+
+    page = login(manager)
+    html = page.get("/crm/settings").get_data(as_text=True)
+    assert re.search(r'<select[^>]*name="assignee"', html) and '<option value="" selected' not in html
+    response = page.post("/crm/settings/web-to-lead/assignee", data={"assignee": str(sales2.id)})
+    assert response.status_code == 303 and response.headers["Location"].endswith("/crm/settings#web-to-lead")
+    assert settings.get("crm.web_to_lead_assignee") == sales2.email
+    assert f'<option value="{sales2.id}" selected>' in page.get("/crm/settings").get_data(as_text=True)
+    client.post("/crm/web-to-lead", data={"last_name": "Webster", "email": "webster@web.example"})
+    assert db.session.scalars(sa.select(Lead.assigned_to).where(Lead.last_name == "Webster")).one() == sales2.id
+
+    for bad in ("999999", "abc", "99999999999999999999", str(manager.id) + " "):
+        expected = 303 if bad.strip() == str(manager.id) else 422
+        response = page.post("/crm/settings/web-to-lead/assignee", data={"assignee": bad})
+        assert response.status_code == expected, bad
+        if expected == 422:
+            assert 'data-field-error="assignee"' in response.get_data(as_text=True)
+            assert settings.get("crm.web_to_lead_assignee") == sales2.email  # unchanged
+    update_user(sales, active=False)
+    assert page.post("/crm/settings/web-to-lead/assignee", data={"assignee": str(sales.id)}).status_code == 422
+    assert login(sales2).post("/crm/settings/web-to-lead/assignee", data={"assignee": ""}).status_code == 403
+    assert settings.get("crm.web_to_lead_assignee") == manager.email
+
+    assert page.post("/crm/settings/web-to-lead/assignee", data={"assignee": ""}).status_code == 303
+    assert settings.get("crm.web_to_lead_assignee") == ""
+    client.post("/crm/web-to-lead", data={"last_name": "Pool", "email": "pool@web.example"})
+    assert db.session.scalars(sa.select(Lead.assigned_to).where(Lead.last_name == "Pool")).one() is None
+    # A setting naming someone who left (set by an administrator, or before they left) is shown.
+    settings.set_value("crm.web_to_lead_assignee", sales.email)
+    db.session.commit()
+    html = page.get("/crm/settings").get_data(as_text=True)
+    assert f"{sales.email} is not an active user" in html and '<option value="" selected' not in html
+
+
 def test_web_to_lead_honeypot_same_answer(client):
     real = client.post("/crm/web-to-lead", data={"last_name": "A", "email": "a@a.example"})
     bot = client.post("/crm/web-to-lead", data={"last_name": "B", "email": "b@b.example",
