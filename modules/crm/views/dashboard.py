@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from functools import lru_cache
 
 from babel.dates import format_skeleton
 from flask import request
@@ -30,8 +31,13 @@ def _month_labels(*series: list[dict]) -> dict[str, str]:
     """Each ``"2026-11"`` month key as the user's language writes a month: "Nov 2026",
     "nov. 2026" (the API keeps the keys)."""
     locale = current_locale_id()
-    keys = {r["month"] for rows in series for r in rows}
-    return {k: format_skeleton("yMMM", date(int(k[:4]), int(k[5:7]), 1), locale=locale) for k in keys}
+    return {r["month"]: _month_label(r["month"], locale) for rows in series for r in rows}
+
+
+@lru_cache(maxsize=1024)
+def _month_label(key: str, locale: str) -> str:
+    """Babel matches the skeleton on each call: 20 µs, 24 months a page."""
+    return format_skeleton("yMMM", date(int(key[:4]), int(key[5:7]), 1), locale=locale)
 
 
 @bp.get("/")
