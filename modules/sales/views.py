@@ -184,7 +184,7 @@ def _rows_html(rows) -> Markup:
     every text escaped."""
     from core.i18n import date_formatter, money_formatter
 
-    fmt_date, fmt_money = date_formatter("short"), money_formatter()
+    fmt_date, fmt_money = date_formatter(), money_formatter()
     order_url = url_pattern("sales.show_order", "order_id")
     parts = []
     for o in rows:
