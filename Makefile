@@ -27,12 +27,12 @@ messages: $(VENV)/.installed
 		pkg=$${pkg%/}; [ -f $$pkg/__init__.py ] || continue; \
 		pot=$$pkg/translations/messages.pot; po=$$pkg/translations/fr/LC_MESSAGES/messages.po; \
 		mkdir -p $$pkg/translations; \
-		$(BIN)/pybabel -q extract -F babel.cfg -k _l -k N_ --add-location=file --sort-output \
+		$(BIN)/pybabel -q extract -F babel.cfg -k _l -k N_ --add-location=file --sort-output --width=120 \
 			--project=Comptoir -o $$pot $$pkg || exit 1; \
 		if ! grep -q '^msgid "[^"]' $$pot; then \
 			rm -f $$pot; rmdir $$pkg/translations 2>/dev/null; continue; fi; \
 		if [ -f $$po ]; then \
-			$(BIN)/pybabel -q update --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date -i $$pot -o $$po -l fr || exit 1; \
+			$(BIN)/pybabel -q update --width=120 --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date -i $$pot -o $$po -l fr || exit 1; \
 		else \
 			$(BIN)/pybabel -q init -i $$pot -o $$po -l fr || exit 1; fi; \
 		echo "$$pkg: $$(grep -c '^msgid "[^"]' $$pot) strings"; \

@@ -119,6 +119,20 @@ def test_catalogue_is_complete(package):
         "run `make messages` and translate them:\n" + "\n".join(problems))
 
 
+@pytest.mark.parametrize("package", PACKAGES, ids=lambda p: p.name)
+def test_catalogue_holds_only_what_make_messages_keeps(package):
+    """``make messages`` keeps the strings the extractor finds and drops the others: a
+    translation it cannot see (a gettext call inside an f-string, which Babel does not read
+    on Python 3.11, or an entry added by hand for such a call) would be lost the next time
+    someone runs it, and the page would show English. Also catches strings no longer used."""
+    strings = extracted(package)
+    unseen = [_label(m.id if isinstance(m.id, str) else m.id[0], m.context) for m in read_catalogue(package)
+              if m.id and ((m.id if isinstance(m.id, str) else m.id[0]), m.context) not in strings]
+    assert not unseen, (
+        f"{po_path(package).relative_to(ROOT)} translates string(s) the extractor does not find "
+        "(move a gettext call out of its f-string, or drop the entry):\n" + "\n".join(unseen))
+
+
 def test_shared_strings_agree():
     """The application merges every catalogue into one (a module's entry replaces the
     core's), so a string several packages translate must get the same French in each;

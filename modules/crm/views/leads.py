@@ -78,7 +78,8 @@ def _rows_html(rows) -> Markup:
 
     fmt_date = date_formatter()
     lead_url = url_pattern("crm.show_lead", "lead_id")
-    recycled = f' <i class="bi bi-recycle text-muted small" title="{escape(_("Recycled"))}"></i>'
+    recycled_text = escape(_("Recycled"))  # not inside the f-string, where Babel's extractor does not look
+    recycled = f' <i class="bi bi-recycle text-muted small" title="{recycled_text}"></i>'
     parts = []
     for lead in rows:
         person = Lead.person_of(lead.first_name, lead.last_name)
