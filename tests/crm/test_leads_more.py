@@ -95,6 +95,25 @@ def test_duplicate_warning_on_create(login, manager, make_lead):
     assert response.status_code == 422 and 'data-field-error="email"' in response.get_data(as_text=True)
 
 
+def test_lead_forms_name_every_mistake_at_once(login, manager, make_lead):
+    """A phone that is not one and no name, company or email: both errors in one answer,
+    on the new and the edit form; nothing saved. Alone, the missing identity is still refused."""
+    client = login(manager)
+    for url in ("/crm/leads/new", f"/crm/leads/{make_lead('new', last_name='Kept').id}/edit"):
+        response = client.post(url, data={"first_name": "Ann", "phone": "abc", "last_name": " "})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422, url
+        assert 'data-field-error="phone"' in html and 'data-field-error="last_name"' in html, url
+        assert "Give at least a last name, a company name or an email." in html
+        response = client.post(url, data={"first_name": "Ann"})
+        html = response.get_data(as_text=True)
+        assert response.status_code == 422 and 'data-field-error="last_name"' in html, url
+        # A wrong phone with a name: only the phone.
+        html = client.post(url, data={"last_name": "Named", "phone": "abc"}).get_data(as_text=True)
+        assert 'data-field-error="phone"' in html and 'data-field-error="last_name"' not in html
+    assert db.session.scalars(sa.select(Lead.last_name)).all() == ["Kept"]
+
+
 # --- web-to-lead ------------------------------------------------------------------------------
 
 def _count():

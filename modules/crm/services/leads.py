@@ -189,11 +189,17 @@ def _check_refs(values: dict) -> None:
         raise ValidationError(_("Some fields are invalid."), errors=errors)
 
 
+def identity_errors(values: dict) -> dict[str, list[str]]:
+    """The rule every lead keeps, as field errors: a last name, a company name or an email
+    (a form shows it with the other fields' errors, not on a second try)."""
+    if values.get("last_name") or values.get("company_name") or values.get("email"):
+        return {}
+    return {"last_name": [_("Give at least a last name, a company name or an email.")]}
+
+
 def _check_identity(values: dict) -> None:
-    if not (values.get("last_name") or values.get("company_name") or values.get("email")):
-        raise ValidationError(
-            _("Give at least a last name, a company name or an email."),
-            errors={"last_name": [_("Give at least a last name, a company name or an email.")]})
+    if errors := identity_errors(values):
+        raise ValidationError(errors["last_name"][0], errors=errors)
 
 
 def source_by_code(code: str) -> LeadSource | None:

@@ -158,6 +158,7 @@ def new_lead():
         values = request.form.to_dict()
         fields = FORM_FIELDS + (["assigned_to"] if request.form.get("assigned_to") else [])
         data, errors = validate_form(LeadIn, request.form, fields)
+        errors = _with_identity(errors)
         if data is not None:
             payload = data.model_dump(exclude={"source"})
             if (again := once.repeated(url_for("crm.list_leads"))) is not None:
@@ -179,6 +180,16 @@ def new_lead():
                   **_options()), status
 
 
+def _with_identity(errors: dict) -> dict:
+    """A form's field errors with the lead's identity rule (leads.identity_errors) when
+    other fields are wrong too: every mistake in one answer. (When they are all right the
+    service checks the rule itself.)"""
+    if not errors:
+        return errors
+    typed = {f: (request.form.get(f) or "").strip() for f in ("last_name", "company_name", "email")}
+    return {**leads.identity_errors(typed), **errors}
+
+
 @bp.route("/leads/<int:lead_id>/edit", methods=["GET", "POST"])
 def edit_lead(lead_id: int):
     lead = access.get_or_404(Lead, lead_id, current_user, "update")
@@ -186,6 +197,7 @@ def edit_lead(lead_id: int):
     if request.method == "POST":
         values = request.form.to_dict()
         data, errors = validate_form(LeadPatch, request.form, FORM_FIELDS)
+        errors = _with_identity(errors)
         if data is not None:
             payload = {f: getattr(data, f) for f in FORM_FIELDS}
             try:
