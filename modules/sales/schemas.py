@@ -128,7 +128,9 @@ class OrderOut(Out):
 
 
 class OrderQuery(ListQuery):
-    status: Literal["draft", "finalized", "confirmed", "completed", "cancelled"] | None = None
+    status: Literal["draft", "finalized", "confirmed", "completed", "cancelled", "quotes", "orders"] | None = Field(
+        None, description="A status, or a group as the order list's filter: quotes (draft, finalized), "
+                          "orders (confirmed, completed)")
     partner_id: Id | None = None
     assigned_to: Literal["me"] | Id | None = None
     opportunity_id: Id | None = None

@@ -95,6 +95,20 @@ def test_duplicate_warning_on_create(login, manager, make_lead):
     assert response.status_code == 422 and 'data-field-error="email"' in response.get_data(as_text=True)
 
 
+def test_web_to_lead_assignee_from_configuration_unless_a_manager_chooses(app, client, login, manager, sales,
+                                                                          sales2):
+    """While the setting is empty, WEB_TO_LEAD_ASSIGNEE (configuration) names the assignee,
+    and the settings page shows it as the one in effect; a manager's choice of a user wins."""
+    app.config["WEB_TO_LEAD_ASSIGNEE"] = sales.email.upper()
+    page = login(manager)
+    assert f'<option value="{sales.id}" selected>' in page.get("/crm/settings").get_data(as_text=True)
+    client.post("/crm/web-to-lead", data={"last_name": "Configured", "email": "c@web.example"})
+    assert db.session.scalars(sa.select(Lead.assigned_to).where(Lead.last_name == "Configured")).one() == sales.id
+    assert page.post("/crm/settings/web-to-lead/assignee", data={"assignee": str(sales2.id)}).status_code == 303
+    client.post("/crm/web-to-lead", data={"last_name": "Chosen", "email": "n@web.example"})
+    assert db.session.scalars(sa.select(Lead.assigned_to).where(Lead.last_name == "Chosen")).one() == sales2.id
+
+
 def test_lead_forms_name_every_mistake_at_once(login, manager, make_lead):
     """A phone that is not one and no name, company or email: both errors in one answer,
     on the new and the edit form; nothing saved. Alone, the missing identity is still refused."""

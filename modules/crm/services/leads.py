@@ -9,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import gettext as _
 
-from core import access, search, tally, timeline
+from core import access, search, settings, tally, timeline
 from core.auth.models import User
 from core.db import db, utcnow
 from core.errors import Conflict, ValidationError, check_version
@@ -200,6 +201,36 @@ def identity_errors(values: dict) -> dict[str, list[str]]:
 def _check_identity(values: dict) -> None:
     if errors := identity_errors(values):
         raise ValidationError(errors["last_name"][0], errors=errors)
+
+
+# --- who gets the web-to-lead form's leads ------------------------------------------------
+
+WEB_TO_LEAD_ASSIGNEE = "crm.web_to_lead_assignee"  # a setting: the user's email, "" for nobody
+
+
+def web_to_lead_assignee() -> tuple[str, int | None]:
+    """Who the web-to-lead form's leads are assigned to: the email set (the setting, else,
+    when it is empty, the ``WEB_TO_LEAD_ASSIGNEE`` configuration) and the id of the active
+    user it names, or None (nobody, or someone no longer active: the leads wait unassigned)."""
+    email = (settings.get(WEB_TO_LEAD_ASSIGNEE) or current_app.config.get("WEB_TO_LEAD_ASSIGNEE") or "")
+    email = email.strip().lower()
+    user_id = db.session.scalar(sa.select(User.id).where(User.email == email, User.active)) if email else None
+    return email, user_id
+
+
+def set_web_to_lead_assignee(user_id: int | None, *, by: User) -> None:
+    """Assign the form's leads to an active user, or to nobody (``None``); managers, as the
+    CRM's other settings (``LostReason`` and the other lists)."""
+    access.require_model(by, "update", LostReason)
+    email = ""
+    if user_id is not None:
+        user = db.session.get(User, user_id)
+        if user is None or not user.active:
+            raise ValidationError(_("Unknown or inactive user."),
+                                  errors={"assignee": [_("Unknown or inactive user.")]})
+        email = user.email
+    settings.set_value(WEB_TO_LEAD_ASSIGNEE, email)
+    db.session.commit()
 
 
 def source_by_code(code: str) -> LeadSource | None:

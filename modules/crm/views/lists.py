@@ -2,39 +2,30 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from core import access
-from core import settings as core_settings
-from core.auth.models import User
 from core.auth.services import active_users
-from core.db import db
 from core.errors import Conflict, ValidationError
 from core.validation import validate_form
-from core.web import render
+from core.web import int_or_none, render
 from modules.crm.models import LeadSource, LostReason, OpportunityStage
 from modules.crm.schemas import NamedIn, StageIn
-from modules.crm.services import lists
+from modules.crm.services import leads, lists
 from modules.crm.views import bp
 
 KINDS = {"lost-reasons": (LostReason, NamedIn), "lead-sources": (LeadSource, NamedIn),
          "stages": (OpportunityStage, StageIn)}
 
 
-ASSIGNEE_SETTING = "crm.web_to_lead_assignee"  # an email: the form's leads go to that user
-
-
 def _page(errors=None, status=200):
     can_edit = access.can(current_user, "update", model=LostReason)
     assignee = None
     if can_edit:
-        email = (core_settings.get(ASSIGNEE_SETTING) or "").strip().lower()
-        user = db.session.execute(sa.select(User.id, User.active).where(User.email == email)).first() if email \
-            else None
-        assignee = {"email": email, "id": user.id if user and user.active else None, "users": active_users()}
+        email, user_id = leads.web_to_lead_assignee()
+        assignee = {"email": email, "id": user_id, "users": active_users()}
     return render("crm/lists/settings.html", reasons=lists.all_of(LostReason),
                   sources=lists.all_of(LeadSource), stages=lists.all_of(OpportunityStage),
                   errors=errors or {}, can_edit=can_edit, assignee=assignee), status
@@ -44,16 +35,14 @@ def _page(errors=None, status=200):
 def set_web_to_lead_assignee():
     """Who the web-to-lead form's leads are assigned to (managers): an active user, or
     nobody (the leads wait, unassigned, for a manager to dispatch them)."""
-    access.require_model(current_user, "update", LostReason)
+    access.require_model(current_user, "update", LostReason)  # before reading the form
     raw = request.form.get("assignee", "").strip()
-    email = ""
-    if raw:
-        user = db.session.get(User, int(raw)) if raw.isdigit() and len(raw) < 10 else None
-        if user is None or not user.active:
-            return _page({"web-to-lead": {"assignee": [_("Choose an active user, or nobody.")]}}, 422)
-        email = user.email
-    core_settings.set_value(ASSIGNEE_SETTING, email)
-    db.session.commit()
+    try:
+        if raw and int_or_none(raw) is None:
+            raise ValidationError(_("Unknown or inactive user."), errors={"assignee": [_("Unknown or inactive user.")]})
+        leads.set_web_to_lead_assignee(int_or_none(raw), by=current_user)
+    except ValidationError as exc:
+        return _page({"web-to-lead": exc.errors}, 422)
     flash(_("Saved."), "success")
     return redirect(url_for("crm.settings") + "#web-to-lead", 303)
 

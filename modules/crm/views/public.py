@@ -6,13 +6,9 @@ from __future__ import annotations
 
 import logging
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 
-from core import settings
-from core.auth.models import User
-from core.db import db
 from core.errors import ValidationError
 from core.extensions import limiter
 from core.validation import validate_form
@@ -32,15 +28,6 @@ def _embeddable(response):
         "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
         f"img-src 'self' data:; form-action 'self'; frame-ancestors {ancestors}; base-uri 'self'")
     return response
-
-
-def _assignee_id() -> int | None:
-    email = settings.get("crm.web_to_lead_assignee") or current_app.config.get(
-        "WEB_TO_LEAD_ASSIGNEE")
-    if not email:
-        return None
-    return db.session.scalar(sa.select(User.id).where(User.email == email.strip().lower(),
-                                                      User.active))
 
 
 def _page(template, status=200, **context):
@@ -68,7 +55,7 @@ def web_to_lead_submit():
         return _page("crm/public/form.html", 422, values=request.form, errors=errors)
     values = data.model_dump(exclude={"source", "assigned_to"})
     values["source_id"] = leads.resolve_source("website")
-    values["assigned_to"] = _assignee_id()
+    values["assigned_to"] = leads.web_to_lead_assignee()[1]
     try:
         leads.create_lead(values, by=None, check=False)
     except ValidationError as exc:
