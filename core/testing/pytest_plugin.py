@@ -375,17 +375,32 @@ def live_server(app):
     from werkzeug.serving import make_server
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    # werkzeug answers each connection in a daemon thread, and socketserver keeps no daemon
+    # thread for server_close() to join: record them, to wait for them below.
+    answering: list[threading.Thread] = []
+    answer = server.process_request_thread
+
+    def _tracked(request, client_address):
+        answering.append(threading.current_thread())
+        answer(request, client_address)
+
+    server.process_request_thread = _tracked
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
-    # Wait for the requests still being answered (werkzeug's threads are daemons, but it
-    # keeps them for this join) and close the socket: a request that outlived the test
-    # returned its database connection to a pool the app's teardown had already disposed,
-    # and that connection was collected, still open, during some later test (a
-    # ResourceWarning, an error under filterwarnings=error; seen once on PostgreSQL in CI).
     server.server_close()
     thread.join(timeout=5)
+    # A request still being answered when the test ended (a browser's last navigation,
+    # aborted by the context's close) would return its database connection after the app's
+    # teardown counted the pool's connections: an error, or a psycopg ResourceWarning during
+    # a later test (both seen on PostgreSQL in CI). Its connection is closed by now, so its
+    # thread ends at its next read or write.
+    for answering_thread in answering:
+        answering_thread.join(timeout=10)
+    stuck = [t for t in answering if t.is_alive()]
+    if stuck:
+        pytest.fail(f"{len(stuck)} request(s) still being answered 10 s after the test ended", pytrace=False)
 
 
 def _need(condition: bool, reason: str):
