@@ -174,3 +174,36 @@ def test_calendar_shows_the_users_time_zone_not_the_browsers(page, sales):
     moved = db.session.get(Event, event.id)
     assert moved.start == start + timedelta(days=1)
     assert moved.end - moved.start == timedelta(hours=1)
+
+
+@pytest.mark.browser
+def test_short_events_show_their_time_and_title_on_one_line(page, sales):
+    """A 30-minute and a 15-minute call: time and title on one line, inside the event's box
+    (their titles were cut in half across two lines), the whole title in its tooltip."""
+    from modules.calendar import services
+
+    today = datetime.now(UTC).date()
+    day = today - timedelta(days=today.weekday()) + timedelta(days=2)
+    start = datetime.combine(day, datetime.min.time(), tzinfo=UTC).replace(hour=9)
+    subject = "Appel de suivi après la démonstration du produit"
+    for minutes in (30, 15):
+        services.create_event({"type": "call", "subject": f"{subject} ({minutes})", "start": start,
+                               "end": start + timedelta(minutes=minutes)}, by=sales)
+        start += timedelta(hours=2)
+    db.session.commit()
+    sqlite_begin_mode.set("DEFERRED")
+    browser_login(page, sales.email)
+    page.goto("/calendar")
+    for minutes in (30, 15):
+        card = page.locator(f".fc-event:has-text('({minutes})')")
+        card.wait_for()
+        box = card.bounding_box()
+        time_box = card.locator(".fc-event-time").bounding_box()
+        title = card.locator(".fc-event-title")
+        title_box = title.bounding_box()
+        assert abs(title_box["y"] - time_box["y"]) < 4, f"{minutes} min: the title is under the time"
+        assert title_box["y"] + title_box["height"] <= box["y"] + box["height"] + 1, f"{minutes} min: title cut"
+        # One line of text, cut with an ellipsis: it wrapped to five lines (87 px) in a 24 px box.
+        assert title.evaluate("e => e.scrollHeight < 2 * parseFloat(getComputedStyle(e).fontSize)"), (
+            f"{minutes} min: the title wraps")
+        assert card.get_attribute("title").startswith(f"{subject} ({minutes})")

@@ -74,6 +74,8 @@
     selectMirror: true,
     editable: true,
     dayMaxEvents: true,
+    // A 30-minute event (one 2rem row, calendar.css) has its time and title on one line.
+    eventShortHeight: 40,
     slotMinTime: "07:00:00",
     slotMaxTime: "21:00:00",
     scrollTime: "08:00:00",
