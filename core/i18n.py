@@ -62,7 +62,28 @@ def to_user_tz(value: datetime) -> datetime:
 
 
 def fmt_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    return format_datetime(value, fmt) if value else ""
+    """A moment in the request's language and time zone. "medium" (the default): the day as
+    the lists write dates and the time without seconds ("Nov 30, 2026, 11:00 AM", "30 nov.
+    2026, 11:00"); Babel's own medium has the seconds, and its short writes the day as
+    "11/30/26", which reads differently in every country. Other formats are Babel's."""
+    if not value:
+        return ""
+    if fmt != "medium":
+        return format_datetime(value, fmt)
+    _locale, locale_id, zone = _formats()
+    return format_moment(value, locale_id, zone)
+
+
+def format_moment(value: datetime, locale: str, zone, date_format: str = "medium") -> str:
+    """``value`` (naive: UTC) in ``zone``: the day in ``date_format`` and the time without
+    seconds, joined as the language joins them (Babel's own composition, with the
+    locale's pattern for that date format)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    moment = value.astimezone(zone)
+    return (babel_dates.get_datetime_format(date_format, locale=locale).replace("'", "")
+            .replace("{0}", babel_dates.format_time(moment, "short", tzinfo=None, locale=locale))
+            .replace("{1}", babel_dates.format_date(moment, date_format, locale=locale)))
 
 
 def _babel_namespace():

@@ -23,13 +23,14 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_time
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import escape
 
 from core.db import db, is_postgres, sqlite_begin_mode, utcnow
+from core.i18n import format_moment
 from core.notifications import Message, channels, notify
 from modules.calendar.models import Event, Reminder
 
@@ -83,8 +84,12 @@ def _texts(event: Event, locale: str, tz: ZoneInfo) -> tuple[str, str, str, str]
             if last_day > event.start.date():
                 when += " – " + format_date(last_day, "full", locale=locale)
         else:
-            when = (format_datetime(event.start, "full", tzinfo=tz, locale=locale) + " – "
-                    + format_datetime(event.end, "short", tzinfo=tz, locale=locale))
+            # "Monday, November 30, 2026, 11:00 AM – 12:00 PM (Europe/Paris)": the zone named,
+            # as the mail may be read elsewhere.
+            end = (format_time(event.end.astimezone(tz), "short", tzinfo=None, locale=locale)
+                   if event.end.astimezone(tz).date() == event.start.astimezone(tz).date()
+                   else format_moment(event.end, locale, tz, "full"))
+            when = f"{format_moment(event.start, locale, tz, 'full')} – {end} ({tz.key})"
         kind = {"call": _("Call"), "meeting": _("Meeting"), "event": _("Event"), "task": _("Task")}[event.type]
         title = _("Reminder: %(subject)s", subject=event.subject)
         rows = [(_("Type"), kind), (_("When"), when)]
@@ -95,8 +100,10 @@ def _texts(event: Event, locale: str, tz: ZoneInfo) -> tuple[str, str, str, str]
         if event.contact is not None:
             rows.append((_("Contact"), event.contact.name))
         open_label = _("Open the event")
-    text = "\n".join([event.subject, ""] + [f"{k}: {v}" for k, v in rows]
-                     + ([""] + [event.description] if event.description else []) + ["", f"{open_label}: {link}"])
+        # "When: ...", "Quand : ..." (French puts a no-break space before a colon)
+        labelled = [_("%(label)s: %(value)s", label=k, value=v) for k, v in rows + [(open_label, link)]]
+    text = "\n".join([event.subject, ""] + labelled[:-1]
+                     + ([""] + [event.description] if event.description else []) + ["", labelled[-1]])
     html = (
         f"<html><body style=\"font-family:sans-serif\"><h2>{escape(event.subject)}</h2><table>"
         + "".join(f"<tr><th align=\"left\" style=\"padding-right:1em\">{escape(k)}</th><td>{escape(v)}</td></tr>"

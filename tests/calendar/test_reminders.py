@@ -53,6 +53,30 @@ def test_in_app_notification_exactly_once(sales, sales2, partner):
     assert "Lyon" in note.body and partner.name in note.body
 
 
+@pytest.mark.parametrize(("locale", "same_day", "other_day"), [
+    ("en", "When: Monday, March 1, 2027, 10:00\u202fAM – 11:30\u202fAM (Europe/Paris)",
+     "When: Monday, March 1, 2027, 10:00\u202fAM – Tuesday, March 2, 2027, 9:00\u202fAM (Europe/Paris)"),
+    ("fr", "Quand\u00a0: lundi 1 mars 2027, 10:00 – 11:30 (Europe/Paris)",
+     "Quand\u00a0: lundi 1 mars 2027, 10:00 – mardi 2 mars 2027, 09:00 (Europe/Paris)"),
+])
+def test_reminder_says_when_in_the_recipients_language_and_time_zone(sales, locale, same_day, other_day):
+    """The day in full, the times without seconds, the end's day only when it is another
+    one, and the zone named (a mail may be read elsewhere)."""
+    from datetime import UTC, datetime
+
+    from core.auth.services import update_user
+
+    update_user(sales, locale=locale, timezone="Europe/Paris")
+    start = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
+    event_with(sales, (15, "notification"), start=start, end=start + timedelta(minutes=90))
+    event_with(sales, (15, "notification"), start=start, end=start + timedelta(hours=23))
+    assert jobs.dispatch_reminders(now=start - timedelta(minutes=14)) == 2
+    bodies = db.session.scalars(sa.select(Notification.body)).all()
+    # Both reminders are due at once: the dispatcher's order between them is not defined.
+    assert sorted(line for body in bodies for line in body.splitlines() if line.startswith(same_day[:5])) == sorted(
+        [same_day, other_day])
+
+
 def test_overdue_at_start_is_sent_and_marked_late(sales):
     event_with(sales, (60, "notification"), start=utcnow() + timedelta(minutes=10))  # due 50 minutes ago
     assert jobs.dispatch_reminders() == 1

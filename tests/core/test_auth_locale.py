@@ -42,9 +42,10 @@ def test_french_browser_gets_french_dates(login, manager, sales):
     french = client.get(f"/partners/{partner.id}", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
     html = french.get_data(as_text=True)
     assert '<html lang="fr"' in html
-    assert "15/01/2026 11:00" in html
+    # The day as the lists write it, the time without seconds, in the user's time zone.
+    assert "15 janv. 2026, 11:00" in html
     english = _timeline(client, partner, **{"Accept-Language": "en-US"})
-    assert "1/15/26, 11:00" in english and "AM" in english
+    assert "Jan 15, 2026, 11:00\u202fAM" in english
 
 
 def test_profile_sets_language_and_time_zone(login, sales):

@@ -253,7 +253,7 @@ def test_french_date_on_a_page(app, login, sales):
     client.post("/profile/tokens", data={"name": "Mon script"})
     html = _html(client.get("/profile"))
     assert "Jetons d’API" in html
-    assert re.search(r"Créé le \d{2}/\d{2}/\d{4}", html), "French short date expected"
+    assert re.search(r"Créé le \d{1,2} [a-zéû]+\.? \d{4}, \d{2}:\d{2}", html), "French date expected"
 
 
 def test_english_is_the_default(app, login, sales):
