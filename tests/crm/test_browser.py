@@ -118,3 +118,28 @@ def test_dashboard_counts_have_whole_number_ticks(page, manager, sales):
     ticks = dict(ticks)
     assert ticks["won-lost"] == [0, 1]
     assert all(value == int(value) for values in ticks.values() for value in values), ticks
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_close_date_filters_are_labelled_and_wide_enough(page, manager, width):
+    """The opportunity list's and pipeline's expected close range: a visible label, and each
+    date wide enough for its whole value (the list's first one was 100 px at 1280, cut to
+    "mm/dd/yyy", and neither page said what the two dates were)."""
+    email = manager.email
+    db.session.commit()
+    page.set_viewport_size({"width": width, "height": 900})
+    browser_login(page, email)
+    for url in ("/crm/opportunities", "/crm/pipeline"):
+        page.goto(url)
+        dates = page.locator("form.filters input[type=date]")
+        expect(dates).to_have_count(2)
+        label = page.locator("form.filters").get_by_text("Expected close", exact=True).locator("visible=true")
+        expect(label).to_have_count(1)
+        label_box = label.bounding_box()
+        for i in range(2):
+            box = dates.nth(i).bounding_box()
+            assert box["width"] >= 130, f"{url} at {width} px: date {i} is {box['width']} px wide"
+            assert box["x"] + box["width"] <= width, f"{url} at {width} px: date {i} overflows"
+            # the label before (wide) or above (phone) the dates
+            assert label_box["x"] < box["x"] or label_box["y"] + label_box["height"] <= box["y"] + 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
