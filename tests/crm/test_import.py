@@ -125,6 +125,40 @@ def test_upload_page(login, manager):
     assert bad.status_code == 422 and "UTF-8" in bad.get_data(as_text=True)
 
 
+def test_sample_file_imports_as_it_is(login, sales):
+    """The import page links a sample file; uploaded unchanged, its mapping is found alone
+    and its two rows become leads with their sources."""
+    client = login(sales)
+    page = client.get("/crm/leads/import").get_data(as_text=True)
+    assert 'href="/crm/leads/import/sample.csv"' in page
+    response = client.get("/crm/leads/import/sample.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    sample = response.get_data()
+    assert sample.decode().splitlines()[0] == ",".join(imports.FIELDS)
+    upload = client.post("/crm/leads/import", data={
+        "step": "upload", "file": (io.BytesIO(sample), "leads-sample.csv")}, content_type="multipart/form-data")
+    html = upload.get_data(as_text=True)
+    assert upload.status_code == 200
+    # every column mapped to its field, named as the lead form names it
+    assert html.count("selected>") == len(imports.FIELDS)
+    assert '<option value="postal_code" selected>Postal code</option>' in html
+    assert "<td class=\"small text-muted\">Claire</td>" in html  # the first values, not "Claire · "
+    token = html.split('name="token" value="')[1].split('"')[0]
+    mapping = {f"map:{field}": field for field in imports.FIELDS}
+    done = client.post("/crm/leads/import", data={"step": "import", "token": token, "duplicates": "flag", **mapping})
+    assert "2 leads imported" in done.get_data(as_text=True)
+    rows = db.session.execute(sa.select(Lead.company_name, Lead.city, Lead.country, Lead.source_id)
+                              .order_by(Lead.id)).all()
+    assert [(r.company_name, r.city, r.country) for r in rows] == [
+        ("Durand Paysages", "Lyon", "FR"), ("Nordlicht GmbH", "Hamburg", "DE")]
+    assert all(r.source_id is not None for r in rows)
+
+
+def test_sample_file_needs_the_right_to_create_leads(client):
+    assert client.get("/crm/leads/import/sample.csv").status_code in (302, 401)
+
+
 def test_bad_phone_and_long_value():
     report = _run("last_name,phone,mobile,country\nA,call me,,FR\nB,+33 1 44 00 00 02,12,FR\n"
                   f"{'x' * 101},,,FR\nD,,,France\n")

@@ -164,6 +164,31 @@ def preview(binary: IO[bytes], rows: int = 5) -> tuple[list[str], list[dict], di
     return headers, sample, guess_mapping(headers)
 
 
+#: The sample file's rows (``sample_csv``): a person at a company, and a company alone.
+SAMPLE_ROWS = [
+    {"first_name": "Claire", "last_name": "Durand", "company_name": "Durand Paysages", "job_title": "Gérante",
+     "email": "claire.durand@durand-paysages.example", "phone": "+33 4 72 00 00 00", "mobile": "",
+     "website": "https://durand-paysages.example", "street": "12 rue des Lilas", "city": "Lyon",
+     "postal_code": "69003", "country": "FR", "description": "Asked for a demo through the website."},
+    {"first_name": "", "last_name": "", "company_name": "Nordlicht GmbH", "job_title": "",
+     "email": "info@nordlicht.example", "phone": "", "mobile": "", "website": "", "street": "",
+     "city": "Hamburg", "postal_code": "20095", "country": "DE", "description": ""},
+]
+
+
+def sample_csv() -> str:
+    """A CSV file the import takes as it is: every recognised column, two rows, the
+    source column naming lead sources this database has (by code)."""
+    codes = db.session.scalars(sa.select(LeadSource.code).where(LeadSource.code.is_not(None))
+                               .order_by(LeadSource.id).limit(2)).all()
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    for i, row in enumerate(SAMPLE_ROWS):
+        writer.writerow({**row, "source": codes[i] if i < len(codes) else ""})
+    return out.getvalue()
+
+
 class _Sources:
     def __init__(self):
         self.by_key = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 
-from flask import current_app, request, session
+from flask import Response, current_app, request, session
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -30,10 +30,26 @@ def _own_file(token: str | None) -> str | None:
     return path if os.path.exists(path) else None
 
 
+def _field_labels() -> dict[str, str]:
+    """The lead fields a column can fill, as the lead form names them."""
+    return {"first_name": _("First name"), "last_name": _("Last name"), "company_name": _("Company"),
+            "job_title": _("Job title"), "email": _("Email"), "phone": _("Phone"), "mobile": _("Mobile"),
+            "website": _("Website"), "street": _("Street"), "city": _("City"), "postal_code": _("Postal code"),
+            "country": _("Country"), "source": _("Source"), "description": _("Description")}
+
+
+@bp.get("/leads/import/sample.csv")
+def import_sample():
+    """A file to start from: the recognised columns and two example rows."""
+    access.require_model(current_user, "create", Lead)
+    return Response(imports.sample_csv(), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=leads-sample.csv"})
+
+
 @bp.route("/leads/import", methods=["GET", "POST"])
 def import_leads():
     access.require_model(current_user, "create", Lead)
-    context = {"fields": imports.FIELDS, "errors": {}, "headers": [], "sample": [],
+    context = {"fields": imports.FIELDS, "labels": _field_labels(), "errors": {}, "headers": [], "sample": [],
                "mapping": {}, "token": None,  # nosec B105 - an upload token, not a password
                "report": None, "options": {}}
     if request.method == "GET":
