@@ -207,3 +207,16 @@ def test_short_events_show_their_time_and_title_on_one_line(page, sales):
         assert title.evaluate("e => e.scrollHeight < 2 * parseFloat(getComputedStyle(e).fontSize)"), (
             f"{minutes} min: the title wraps")
         assert card.get_attribute("title").startswith(f"{subject} ({minutes})")
+
+
+@pytest.mark.browser
+def test_the_calendar_feed_address_is_copied_with_one_click(page, sales):
+    db.session.commit()
+    sqlite_begin_mode.set("DEFERRED")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    browser_login(page, sales.email)
+    page.goto("/profile")
+    address = page.input_value("#calendar-feed-url")
+    assert "/api/v1/calendar/feed/" in address
+    page.click("[data-copy='#calendar-feed-url']")
+    assert page.evaluate("navigator.clipboard.readText()") == address

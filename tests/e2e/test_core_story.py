@@ -121,3 +121,20 @@ def test_the_navigation_bar_fits_a_laptop_and_folds_administration(page, admin, 
     page.locator("#admin-menu a[href='/admin/modules']").click()
     page.wait_for_url(re.compile(r"/admin/modules$"))
     expect(page.locator("#admin-menu button")).to_have_class(re.compile(r"\bactive\b"))
+
+
+def test_a_new_api_token_is_copied_with_one_click(page, sales):
+    """The token is shown once: its Copy button puts it on the clipboard and says so."""
+    email = sales.email
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    browser_login(page, email)
+    page.goto("/profile")
+    page.fill("input[name=name][placeholder]", "Mon script")
+    page.get_by_role("button", name="New token").click()
+    token = page.locator("#new-token").inner_text()
+    assert len(token) > 20
+    button = page.locator("#tokens [data-copy='#new-token']")
+    button.click()
+    expect(button).to_contain_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == token
+    expect(button).to_contain_text("Copy", timeout=4000)

@@ -81,6 +81,30 @@
     var msg = form.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) { evt.preventDefault(); evt.stopImmediatePropagation(); }
   }, true);
+  // data-copy="#id": copy that field's value (or text) to the clipboard; the button says
+  // data-copied ("Copied") for two seconds. Without the Clipboard API (a page not served
+  // over HTTPS), the text is selected for the user to copy.
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest ? evt.target.closest("[data-copy]") : null;
+    if (!button) { return; }
+    var source = document.querySelector(button.getAttribute("data-copy"));
+    if (!source) { return; }
+    var text = source.value !== undefined ? source.value : source.textContent;
+    function done() {
+      var label = button.querySelector("[data-copy-label]") || button;
+      var before = label.textContent;
+      label.textContent = button.getAttribute("data-copied") || before;
+      setTimeout(function () { label.textContent = before; }, 2000);
+    }
+    function select() {
+      if (source.select) { source.focus(); source.select(); return; }
+      var range = document.createRange(); range.selectNodeContents(source);
+      var selection = window.getSelection(); selection.removeAllRanges(); selection.addRange(range);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text.trim()).then(done, select);
+    } else { select(); }
+  });
   // Auto-submit filter selects (no inline handlers).
   document.addEventListener("change", function (evt) {
     var el = evt.target;
