@@ -311,6 +311,8 @@ def pagination(page: Page, args: dict) -> Markup:
     from core.i18n import current_translations, fmt_number
 
     translations = current_translations()
+    if page.total == 0 and page.page <= 1:
+        return Markup("")  # the list's own empty state says it ("No lead yet.")
     if page.pages <= 1:
         text = translations.ungettext("%(num)s record", "%(num)s records", page.total) % {"num": page.total}
         return Markup('<div class="text-muted small mt-2">{}</div>').format(text)

@@ -161,6 +161,9 @@ def test_sort_links_and_pagination(app):
             render_template_string("{{ pagination(page, args) }}", page=last, args=args))
         assert "1 record<" in render_template_string("{{ pagination(page, {}) }}",
                                                      page=Page(items=[], page=1, per_page=25, total=1))
+        # An empty list says so itself ("No lead matches."): no "0 records" under it.
+        assert render_template_string("{{ pagination(page, {}) }}",
+                                      page=Page(items=[], page=1, per_page=25, total=0)) == ""
         imported = render_template_string(
             '{% from "macros/ui.html" import sort_link, pagination %}{{ sort_link("name", "N", "", {}) }}'
             '{{ pagination(page, {}) }}', page=last)
