@@ -143,3 +143,20 @@ def test_the_close_date_filters_are_labelled_and_wide_enough(page, manager, widt
             # the label before (wide) or above (phone) the dates
             assert label_box["x"] < box["x"] or label_box["y"] + label_box["height"] <= box["y"] + 1
         assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_the_lead_kanban_fits_a_laptop_and_scrolls_on_a_phone(page, manager):
+    """At 1280 px the lead statuses' columns share the width (the last one was cut off and
+    the board scrolled sideways); on a phone each column keeps a card's width and the board,
+    not the page, scrolls."""
+    email = manager.email
+    db.session.commit()
+    browser_login(page, email)
+    page.goto("/crm/leads/kanban")
+    board = page.locator("#lead-kanban")
+    assert page.locator("#lead-kanban .kanban-column").count() >= 5
+    assert board.evaluate("e => e.scrollWidth <= e.clientWidth"), "the lead kanban scrolls at 1280 px"
+    page.set_viewport_size({"width": 390, "height": 844})
+    assert board.evaluate("e => e.scrollWidth > e.clientWidth")
+    assert page.locator("#lead-kanban .kanban-column").first.bounding_box()["width"] >= 260
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
