@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -74,7 +74,7 @@ def fmt_datetime(value: datetime | None, fmt: str = "medium") -> str:
     return format_moment(value, locale_id, zone)
 
 
-def format_moment(value: datetime, locale: str, zone, date_format: str = "medium") -> str:
+def format_moment(value: datetime, locale: str, zone: tzinfo, date_format: str = "medium") -> str:
     """``value`` (naive: UTC) in ``zone``: the day in ``date_format`` and the time without
     seconds, joined as the language joins them (Babel's own composition, with the
     locale's pattern for that date format)."""

@@ -86,7 +86,7 @@ def _texts(event: Event, locale: str, tz: ZoneInfo) -> tuple[str, str, str, str]
         else:
             # "Monday, November 30, 2026, 11:00 AM – 12:00 PM (Europe/Paris)": the zone named,
             # as the mail may be read elsewhere.
-            end = (format_time(event.end.astimezone(tz), "short", tzinfo=None, locale=locale)
+            end = (format_time(event.end, "short", tzinfo=tz, locale=locale)
                    if event.end.astimezone(tz).date() == event.start.astimezone(tz).date()
                    else format_moment(event.end, locale, tz, "full"))
             when = f"{format_moment(event.start, locale, tz, 'full')} – {end} ({tz.key})"
@@ -100,10 +100,12 @@ def _texts(event: Event, locale: str, tz: ZoneInfo) -> tuple[str, str, str, str]
         if event.contact is not None:
             rows.append((_("Contact"), event.contact.name))
         open_label = _("Open the event")
-        # "When: ...", "Quand : ..." (French puts a no-break space before a colon)
-        labelled = [_("%(label)s: %(value)s", label=k, value=v) for k, v in rows + [(open_label, link)]]
-    text = "\n".join([event.subject, ""] + labelled[:-1]
-                     + ([""] + [event.description] if event.description else []) + ["", labelled[-1]])
+
+        def line(label: str, value: str) -> str:  # "When: ...", "Quand : ..." (French spacing)
+            return _("%(label)s: %(value)s", label=label, value=value)
+
+        text = "\n".join([event.subject, ""] + [line(k, v) for k, v in rows]
+                         + ([""] + [event.description] if event.description else []) + ["", line(open_label, link)])
     html = (
         f"<html><body style=\"font-family:sans-serif\"><h2>{escape(event.subject)}</h2><table>"
         + "".join(f"<tr><th align=\"left\" style=\"padding-right:1em\">{escape(k)}</th><td>{escape(v)}</td></tr>"

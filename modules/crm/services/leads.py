@@ -226,8 +226,7 @@ def set_web_to_lead_assignee(user_id: int | None, *, by: User) -> None:
     if user_id is not None:
         user = db.session.get(User, user_id)
         if user is None or not user.active:
-            raise ValidationError(_("Unknown or inactive user."),
-                                  errors={"assignee": [_("Unknown or inactive user.")]})
+            raise ValidationError.field("assignee", _("Unknown or inactive user."))
         email = user.email
     settings.set_value(WEB_TO_LEAD_ASSIGNEE, email)
     db.session.commit()

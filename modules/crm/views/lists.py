@@ -39,7 +39,7 @@ def set_web_to_lead_assignee():
     raw = request.form.get("assignee", "").strip()
     try:
         if raw and int_or_none(raw) is None:
-            raise ValidationError(_("Unknown or inactive user."), errors={"assignee": [_("Unknown or inactive user.")]})
+            raise ValidationError.field("assignee", _("Unknown or inactive user."))
         leads.set_web_to_lead_assignee(int_or_none(raw), by=current_user)
     except ValidationError as exc:
         return _page({"web-to-lead": exc.errors}, 422)
